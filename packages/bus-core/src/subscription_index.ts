@@ -1,0 +1,320 @@
+import { compilePathFilter, type PathFilter } from "./path_filter.js";
+import { compilePattern, type Pattern, splitSegments } from "./pattern.js";
+
+/** One subscription as the index sees it: its compiled filters and the caller's value. */
+export interface IndexEntry<T> {
+  readonly id: string;
+  readonly system: Pattern;
+  /** null means every kind. */
+  readonly kind: Pattern | null;
+  /** null means every path. */
+  readonly path: PathFilter | null;
+  readonly value: T;
+  /** Insertion order; match results are sorted by it so delivery order is stable. */
+  readonly seq: number;
+}
+
+export interface SubscriptionIndexOptions {
+  /** Distinct (system, kind) pairs whose match result is cached. Default 4096. */
+  cacheSize?: number;
+}
+
+/**
+ * Holds the entries that share one system pattern slot, split by kind so matching a kind does not
+ * scan every entry: literal kinds in a map, wildcard kinds in a short list, "every kind" apart.
+ */
+class KindBucket<T> {
+  readonly everyKind: IndexEntry<T>[] = [];
+  readonly literalKinds = new Map<string, IndexEntry<T>[]>();
+  readonly wildcardKinds: IndexEntry<T>[] = [];
+  size = 0;
+
+  add(entry: IndexEntry<T>): void {
+    this.size++;
+    if (entry.kind === null) this.everyKind.push(entry);
+    else if (entry.kind.isLiteral) {
+      const list = this.literalKinds.get(entry.kind.source);
+      if (list) list.push(entry);
+      else this.literalKinds.set(entry.kind.source, [entry]);
+    } else this.wildcardKinds.push(entry);
+  }
+
+  remove(entry: IndexEntry<T>): void {
+    this.size--;
+    if (entry.kind === null) removeFrom(this.everyKind, entry);
+    else if (entry.kind.isLiteral) {
+      const list = this.literalKinds.get(entry.kind.source);
+      if (list) {
+        removeFrom(list, entry);
+        if (list.length === 0) this.literalKinds.delete(entry.kind.source);
+      }
+    } else removeFrom(this.wildcardKinds, entry);
+  }
+
+  collect(
+    kind: string,
+    kindSegments: readonly string[],
+    out: IndexEntry<T>[],
+    stamp: Map<IndexEntry<T>, number>,
+    gen: number,
+  ): void {
+    for (const entry of this.everyKind) push(entry, out, stamp, gen);
+    const literal = this.literalKinds.get(kind);
+    if (literal) for (const entry of literal) push(entry, out, stamp, gen);
+    for (const entry of this.wildcardKinds) {
+      if (entry.kind!.matchSegments(kindSegments)) push(entry, out, stamp, gen);
+    }
+  }
+}
+
+function push<T>(
+  entry: IndexEntry<T>,
+  out: IndexEntry<T>[],
+  stamp: Map<IndexEntry<T>, number>,
+  gen: number,
+): void {
+  // A pattern like `**.**` can reach one entry through two trie paths; the stamp dedupes without a Set per lookup.
+  if (stamp.get(entry) === gen) return;
+  stamp.set(entry, gen);
+  out.push(entry);
+}
+
+function removeFrom<T>(list: T[], item: T): void {
+  const at = list.indexOf(item);
+  if (at !== -1) list.splice(at, 1);
+}
+
+/** A node of the segment trie for wildcard system patterns. */
+class TrieNode<T> {
+  readonly literal = new Map<string, TrieNode<T>>();
+  one: TrieNode<T> | null = null;
+  any: TrieNode<T> | null = null;
+  /** Alternations, keyed by their source text so `(a|b)` in two patterns shares one node. */
+  readonly oneOf = new Map<string, { options: ReadonlySet<string>; node: TrieNode<T> }>();
+  /** Entries whose system pattern ends at this node. */
+  bucket: KindBucket<T> | null = null;
+}
+
+/**
+ * Answers "which subscriptions match (system, kind)" without scanning all subscriptions:
+ * - literal system patterns live in a hash map;
+ * - wildcard system patterns live in a segment trie walked once per lookup;
+ * - results are cached per (system, kind) in a bounded map that is thrown away whenever the
+ *   generation counter moves (every add/remove), so memory stays bounded whatever the stream.
+ */
+export class SubscriptionIndex<T> {
+  readonly #literalSystems = new Map<string, KindBucket<T>>();
+  readonly #trie = new TrieNode<T>();
+  readonly #entries = new Map<string, IndexEntry<T>>();
+  readonly #cache = new Map<string, IndexEntry<T>[]>();
+  readonly #cacheSize: number;
+  readonly #stamp = new Map<IndexEntry<T>, number>();
+  #generation = 0;
+  #lookup = 0;
+  #seq = 0;
+  #wildcardCount = 0;
+
+  constructor(options: SubscriptionIndexOptions = {}) {
+    this.#cacheSize = options.cacheSize ?? 4096;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Bumped on every add and remove; cached results from older generations are discarded. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  has(id: string): boolean {
+    return this.#entries.has(id);
+  }
+
+  get(id: string): IndexEntry<T> | undefined {
+    return this.#entries.get(id);
+  }
+
+  entries(): IterableIterator<IndexEntry<T>> {
+    return this.#entries.values();
+  }
+
+  /**
+   * Compiles the patterns (throws InvalidPatternError) and adds the entry. `kind` omitted or ""
+   * means every kind; `path` is an optional minimatch glob.
+   */
+  add(id: string, system: string, kind: string | undefined, value: T, path?: string): IndexEntry<T> {
+    const entry = SubscriptionIndex.compile(id, system, kind, value, path, this.#seq++);
+    this.insert(entry);
+    return entry;
+  }
+
+  /** Compiles an entry without adding it, so callers can validate before queueing the add. */
+  static compile<T>(
+    id: string,
+    system: string,
+    kind: string | undefined,
+    value: T,
+    path?: string,
+    seq = 0,
+  ): IndexEntry<T> {
+    return {
+      id,
+      system: compilePattern(system),
+      kind: kind === undefined || kind === "" ? null : compilePattern(kind),
+      path: path === undefined ? null : compilePathFilter(path),
+      value,
+      seq,
+    };
+  }
+
+  insert(entry: IndexEntry<T>): void {
+    if (this.#entries.has(entry.id)) throw new Error(`duplicate subscription id ${entry.id}`);
+    if (entry.seq < this.#seq) (entry as { seq: number }).seq = this.#seq++;
+    else this.#seq = entry.seq + 1;
+    this.#entries.set(entry.id, entry);
+    this.#bucketFor(entry.system, true)!.add(entry);
+    if (!entry.system.isLiteral) this.#wildcardCount++;
+    this.#invalidate();
+  }
+
+  remove(id: string): IndexEntry<T> | undefined {
+    const entry = this.#entries.get(id);
+    if (!entry) return undefined;
+    this.#entries.delete(id);
+    this.#bucketFor(entry.system, false)?.remove(entry);
+    if (!entry.system.isLiteral) this.#wildcardCount--;
+    this.#stamp.delete(entry);
+    this.#invalidate();
+    return entry;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#literalSystems.clear();
+    const root = this.#trie;
+    root.literal.clear();
+    root.oneOf.clear();
+    root.one = root.any = root.bucket = null;
+    this.#stamp.clear();
+    this.#wildcardCount = 0;
+    this.#invalidate();
+  }
+
+  /**
+   * The entries whose system and kind patterns match, in subscription order. Path filters are not
+   * applied here (the path varies per event): callers check `entry.path` themselves.
+   * The returned array is shared with the cache: do not mutate it.
+   */
+  match(system: string, kind: string): readonly IndexEntry<T>[] {
+    const key = `${system}\u0000${kind}`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
+    const result = this.#compute(system, kind);
+    if (this.#cache.size >= this.#cacheSize) {
+      // Evict the oldest insertion (Map keeps insertion order): O(1), bounded memory.
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    this.#cache.set(key, result);
+    return result;
+  }
+
+  /** Uncached lookup (for benchmarks of the cold path). */
+  matchUncached(system: string, kind: string): IndexEntry<T>[] {
+    return this.#compute(system, kind);
+  }
+
+  #invalidate(): void {
+    this.#generation++;
+    this.#cache.clear();
+  }
+
+  #compute(system: string, kind: string): IndexEntry<T>[] {
+    const out: IndexEntry<T>[] = [];
+    const gen = ++this.#lookup;
+    const kindSegments = splitSegments(kind);
+    this.#literalSystems.get(system)?.collect(kind, kindSegments, out, this.#stamp, gen);
+    if (this.#wildcardCount > 0) {
+      const systemSegments = splitSegments(system);
+      this.#walk(this.#trie, systemSegments, 0, (bucket) =>
+        bucket.collect(kind, kindSegments, out, this.#stamp, gen),
+      );
+    }
+    if (out.length > 1) out.sort((a, b) => a.seq - b.seq);
+    return out;
+  }
+
+  #walk(
+    node: TrieNode<T>,
+    segments: readonly string[],
+    at: number,
+    visit: (bucket: KindBucket<T>) => void,
+  ): void {
+    if (node.any) {
+      // `**` consumes zero or more segments: try every split point.
+      for (let skip = at; skip <= segments.length; skip++) this.#walk(node.any, segments, skip, visit);
+    }
+    if (at === segments.length) {
+      if (node.bucket && node.bucket.size > 0) visit(node.bucket);
+      return;
+    }
+    const segment = segments[at]!;
+    const literal = node.literal.get(segment);
+    if (literal) this.#walk(literal, segments, at + 1, visit);
+    if (node.one) this.#walk(node.one, segments, at + 1, visit);
+    for (const alt of node.oneOf.values()) {
+      if (alt.options.has(segment)) this.#walk(alt.node, segments, at + 1, visit);
+    }
+  }
+
+  #bucketFor(system: Pattern, create: boolean): KindBucket<T> | null {
+    if (system.matchesNothing) {
+      // The empty pattern matches nothing; park its entries in a bucket no lookup reaches.
+      return this.#parked(create);
+    }
+    if (system.isLiteral) {
+      let bucket = this.#literalSystems.get(system.source);
+      if (!bucket && create) {
+        bucket = new KindBucket<T>();
+        this.#literalSystems.set(system.source, bucket);
+      }
+      return bucket ?? null;
+    }
+    let node: TrieNode<T> | null = this.#trie;
+    for (const segment of system.segments) {
+      node = this.#child(node, segment, create);
+      if (!node) return null;
+    }
+    if (!node.bucket && create) node.bucket = new KindBucket<T>();
+    return node.bucket;
+  }
+
+  #parkedBucket: KindBucket<T> | null = null;
+  #parked(create: boolean): KindBucket<T> | null {
+    if (!this.#parkedBucket && create) this.#parkedBucket = new KindBucket<T>();
+    return this.#parkedBucket;
+  }
+
+  #child(node: TrieNode<T>, segment: Pattern["segments"][number], create: boolean): TrieNode<T> | null {
+    switch (segment.type) {
+      case "literal": {
+        let next = node.literal.get(segment.value);
+        if (!next && create) node.literal.set(segment.value, (next = new TrieNode<T>()));
+        return next ?? null;
+      }
+      case "one":
+        if (!node.one && create) node.one = new TrieNode<T>();
+        return node.one;
+      case "any":
+        if (!node.any && create) node.any = new TrieNode<T>();
+        return node.any;
+      case "oneOf": {
+        let alt = node.oneOf.get(segment.source);
+        if (!alt && create)
+          node.oneOf.set(segment.source, (alt = { options: segment.options, node: new TrieNode<T>() }));
+        return alt?.node ?? null;
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import type { BusEvent } from "./event.js";
+
+/**
+ * What a subscription does when its buffer is full:
+ * - "block" (default): the dispatcher waits for room, so back-pressure reaches publishers;
+ * - "drop-oldest": the oldest buffered event is dropped to make room (counted);
+ * - "drop-newest": the incoming event is dropped (counted).
+ */
+export type OverflowPolicy = "block" | "drop-oldest" | "drop-newest";
+
+export interface SubscribeOptions {
+  /** Events buffered for this subscription before `overflow` applies. Default 1024. */
+  bufferSize?: number;
+  overflow?: OverflowPolicy;
+  /** Aborting the signal removes the subscription (its iterator ends). */
+  signal?: AbortSignal;
+  /** A minimatch glob on `event.path`, compiled once; applied after system/kind match. */
+  path?: string;
+}
+
+export interface SendOptions {
+  /** Aborted while the event's deliveries are in progress, the remaining subscribers are skipped. */
+  signal?: AbortSignal;
+}
+
+export interface SubscriptionStats {
+  /** Events placed in this subscription's buffer. */
+  delivered: number;
+  /** Events the consumer has taken out of the buffer. */
+  received: number;
+  /** Events dropped by the overflow policy (or skipped by a send's abort). */
+  dropped: number;
+  /** Events waiting in the buffer now. */
+  buffered: number;
+}
+
+/**
+ * A live subscription: iterate it with `for await`, once. Breaking out of the loop closes it.
+ * After close (or bus stop) the iterator yields what is already buffered, then ends.
+ */
+export interface Subscription<D = unknown> extends AsyncIterable<BusEvent<D>> {
+  readonly id: string;
+  /** System and kind patterns as given to subscribe (kind "" means every kind). */
+  readonly system: string;
+  readonly kind: string;
+  readonly closed: boolean;
+  /** Unsubscribes; resolves once the dispatcher applied it. Idempotent. */
+  close(): Promise<void>;
+  stats(): SubscriptionStats;
+}
+
+export interface BusStats {
+  /** Events accepted by send(). */
+  sent: number;
+  /** Deliveries made into subscription buffers (one event to three subscribers counts three). */
+  delivered: number;
+  /** Deliveries dropped by overflow policies, summed over all subscriptions (live and gone). */
+  dropped: number;
+  /** Sends still queued when the bus stopped, dropped without delivery. */
+  droppedOnStop: number;
+  /** Sends refused because the queue was full (onFull "drop"), or because the send's signal was already aborted. */
+  refused: number;
+  /** Deliveries skipped because a send's signal aborted mid-delivery. */
+  aborted: number;
+  /** Live subscriptions now. */
+  subscriptions: number;
+  /** Actions waiting for the dispatcher now. */
+  queued: number;
+}
+
+/**
+ * The interface both buses implement (the in-thread `Bus` and the worker `WorkerBus`), and the
+ * only thing the helpers (Subscriber, EventRouter, Awaiter) depend on.
+ */
+export interface EventBus {
+  readonly closed: boolean;
+  /**
+   * Subscribes to events whose system matches `system` and whose kind matches `kind` (omitted or
+   * "" = every kind). Resolves once the dispatcher applied it: any event sent after the promise
+   * resolved is delivered to this subscription if it matches.
+   */
+  subscribe<D = unknown>(system: string, kind?: string, options?: SubscribeOptions): Promise<Subscription<D>>;
+  /** Resolves true if the subscription existed, once the dispatcher removed it. */
+  unsubscribe(id: string): Promise<boolean>;
+  /** Fire-and-forget: returns true once the event is enqueued, false if the bus refused it. */
+  send<D = unknown>(event: BusEvent<D>, options?: SendOptions): boolean;
+  /** Resolves once every action enqueued before this call has been processed by the dispatcher. */
+  flush(): Promise<void>;
+  /** Stops the bus; resolves when the dispatcher finished. Idempotent. */
+  stop(): Promise<void>;
+  stats(): BusStats;
+}
+
+/** The logger the helpers and buses write to; `console` fits. */
+export interface Logger {
+  warn(message: string, ...details: unknown[]): void;
+  error(message: string, ...details: unknown[]): void;
+}
