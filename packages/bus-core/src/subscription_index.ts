@@ -300,7 +300,10 @@ export class SubscriptionIndex<T> {
     switch (segment.type) {
       case "literal": {
         let next = node.literal.get(segment.value);
-        if (!next && create) node.literal.set(segment.value, (next = new TrieNode<T>()));
+        if (!next && create) {
+          next = new TrieNode<T>();
+          node.literal.set(segment.value, next);
+        }
         return next ?? null;
       }
       case "one":

@@ -1,0 +1,64 @@
+import type { BusEvent } from "./event.js";
+import type { IndexEntry } from "./subscription_index.js";
+import type { BufferedSubscription } from "./subscription.js";
+
+/** A send that carries an AbortSignal; plain sends are queued as the bare event (no wrapper allocated). */
+export class SignalledSend {
+  constructor(
+    readonly event: BusEvent,
+    readonly signal: AbortSignal,
+  ) {}
+}
+
+export class SubscribeAction {
+  constructor(
+    readonly entry: IndexEntry<BufferedSubscription>,
+    readonly resolve: (subscription: BufferedSubscription) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}
+
+export class UnsubscribeAction {
+  constructor(
+    readonly id: string,
+    readonly resolve: (existed: boolean) => void,
+  ) {}
+}
+
+export class FlushAction {
+  constructor(readonly resolve: () => void) {}
+}
+
+export class StopAction {}
+
+export type Action = BusEvent | SignalledSend | SubscribeAction | UnsubscribeAction | FlushAction | StopAction;
+
+/**
+ * The single action queue of the original design: every mutation goes through it, in arrival
+ * order. Enqueue is an array push; the dispatcher takes the whole array at once and hands back an
+ * empty spare (double buffering), so a burst costs one swap rather than a shift per action.
+ */
+export class ActionQueue {
+  #pending: Action[] = [];
+  #spare: Action[] = [];
+
+  get length(): number {
+    return this.#pending.length;
+  }
+
+  push(action: Action): void {
+    this.#pending.push(action);
+  }
+
+  /** Takes every queued action; call `recycle` with the array once it is processed. */
+  take(): Action[] {
+    const batch = this.#pending;
+    this.#pending = this.#spare;
+    return batch;
+  }
+
+  recycle(batch: Action[]): void {
+    batch.length = 0;
+    this.#spare = batch;
+  }
+}

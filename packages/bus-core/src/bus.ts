@@ -1,0 +1,273 @@
+import {
+  type Action,
+  ActionQueue,
+  FlushAction,
+  SignalledSend,
+  StopAction,
+  SubscribeAction,
+  UnsubscribeAction,
+} from "./action_queue.js";
+import { AbortError, BusClosedError, BusFullError, SubscriberCapError } from "./errors.js";
+import { assertBusEvent, type BusEvent } from "./event.js";
+import { type BusOptions, resolveBusOptions, resolveSubscribeOptions } from "./options.js";
+import { BufferedSubscription } from "./subscription.js";
+import { type IndexEntry, SubscriptionIndex } from "./subscription_index.js";
+import type { BusStats, EventBus, SendOptions, SubscribeOptions, Subscription } from "./types.js";
+
+type Entry = IndexEntry<BufferedSubscription>;
+
+/**
+ * The in-thread bus: one action queue drained by one dispatcher loop, so there are no locks and
+ * no races. See GUARANTEES.md for the rules it keeps; the worker bus keeps the same rules.
+ */
+export class Bus implements EventBus {
+  readonly #options: Required<BusOptions>;
+  readonly #queue = new ActionQueue();
+  readonly #index: SubscriptionIndex<BufferedSubscription>;
+  #scheduled = false;
+  #closed = false;
+  /** Set when the dispatcher has applied Stop: from then on it only drains. */
+  #stopped = false;
+  #finished = false;
+  #stopPromise: Promise<void> | null = null;
+  #resolveStop: (() => void) | null = null;
+  #nextId = 0;
+  /** The subscription a "block" delivery waits on, so stop() can release it. */
+  #blockedOn: BufferedSubscription | null = null;
+  readonly #stats = { sent: 0, delivered: 0, dropped: 0, droppedOnStop: 0, refused: 0, aborted: 0 };
+  /** Drops of subscriptions that are gone, so stats().dropped never goes backwards. */
+  #droppedByGone = 0;
+  readonly #run = () => {
+    void this.#drain();
+  };
+
+  constructor(options?: BusOptions) {
+    this.#options = resolveBusOptions(options);
+    this.#index = new SubscriptionIndex({ cacheSize: this.#options.cacheSize });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async subscribe<D = unknown>(system: string, kind?: string, options?: SubscribeOptions): Promise<Subscription<D>> {
+    if (this.#closed) throw new BusClosedError();
+    const resolved = resolveSubscribeOptions(options);
+    const id = `sub.${++this.#nextId}`;
+    const subscription = new BufferedSubscription(id, system, kind ?? "", resolved, (sub) => this.#closeSubscription(sub));
+    // Compiling here, on the caller's side, makes a bad pattern reject before anything is queued.
+    const entry = SubscriptionIndex.compile(id, system, kind, subscription, resolved.path);
+    const signal = resolved.signal;
+    if (signal?.aborted) throw new AbortError("subscribe aborted", { cause: signal.reason });
+    const applied = await new Promise<BufferedSubscription>((resolve, reject) => {
+      this.#enqueue(new SubscribeAction(entry as Entry, resolve, reject));
+    });
+    if (signal) {
+      const onAbort = () => void applied.close();
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener("abort", onAbort, { once: true });
+        applied.onEnd(() => signal.removeEventListener("abort", onAbort));
+      }
+    }
+    return applied as unknown as Subscription<D>;
+  }
+
+  unsubscribe(id: string): Promise<boolean> {
+    if (this.#finished) return Promise.resolve(false);
+    return new Promise((resolve) => this.#enqueue(new UnsubscribeAction(id, resolve)));
+  }
+
+  send<D = unknown>(event: BusEvent<D>, options?: SendOptions): boolean {
+    assertBusEvent(event);
+    if (this.#closed) return false;
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      this.#stats.refused++;
+      return false;
+    }
+    if (this.#queue.length >= this.#options.maxQueue) {
+      if (this.#options.onFull === "throw") throw new BusFullError();
+      this.#stats.refused++;
+      return false;
+    }
+    this.#enqueue(signal ? new SignalledSend(event, signal) : event);
+    this.#stats.sent++;
+    return true;
+  }
+
+  flush(): Promise<void> {
+    if (this.#finished) return Promise.resolve();
+    return new Promise((resolve) => this.#enqueue(new FlushAction(resolve)));
+  }
+
+  stop(): Promise<void> {
+    if (this.#stopPromise) return this.#stopPromise;
+    this.#closed = true;
+    this.#stopPromise = new Promise((resolve) => {
+      this.#resolveStop = resolve;
+    });
+    this.#enqueue(new StopAction());
+    // A dispatcher waiting on a full "block" subscriber must not hold stop up.
+    this.#blockedOn?.release();
+    return this.#stopPromise;
+  }
+
+  stats(): BusStats {
+    let dropped = this.#droppedByGone;
+    for (const entry of this.#index.entries()) dropped += entry.value.stats().dropped;
+    return {
+      ...this.#stats,
+      dropped,
+      subscriptions: this.#index.size,
+      queued: this.#queue.length,
+    };
+  }
+
+  #enqueue(action: Action): void {
+    this.#queue.push(action);
+    if (!this.#scheduled) {
+      // One wakeup per burst: every send until the dispatcher runs rides on this microtask.
+      this.#scheduled = true;
+      queueMicrotask(this.#run);
+    }
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.take();
+      for (let i = 0; i < batch.length; i++) {
+        const action = batch[i]!;
+        if (this.#closed && !this.#stopped) this.#applyStop();
+        if (this.#stopped) this.#applyClosed(action);
+        else {
+          const blocked = this.#apply(action);
+          if (blocked !== undefined) await blocked;
+        }
+      }
+      this.#queue.recycle(batch);
+    }
+    this.#scheduled = false;
+    if (this.#stopped && !this.#finished) {
+      this.#finished = true;
+      this.#resolveStop?.();
+    }
+  }
+
+  /** Applies one action; returns a promise only when a "block" subscriber holds delivery up. */
+  #apply(action: Action): Promise<void> | undefined {
+    if (action instanceof SubscribeAction) this.#applySubscribe(action);
+    else if (action instanceof UnsubscribeAction) action.resolve(this.#removeSubscription(action.id));
+    else if (action instanceof FlushAction) action.resolve();
+    else if (action instanceof SignalledSend) return this.#deliver(action.event, action.signal);
+    else if (!(action instanceof StopAction)) return this.#deliver(action, undefined);
+    return undefined;
+  }
+
+  /** After Stop: pending subscribes reject, unsubscribes and flushes resolve, sends are counted. */
+  #applyClosed(action: Action): void {
+    if (action instanceof SubscribeAction) action.reject(new BusClosedError());
+    else if (action instanceof UnsubscribeAction) action.resolve(false);
+    else if (action instanceof FlushAction) action.resolve();
+    else if (!(action instanceof StopAction)) this.#stats.droppedOnStop++;
+  }
+
+  #applyStop(): void {
+    this.#stopped = true;
+    for (const entry of [...this.#index.entries()]) this.#removeSubscription(entry.id);
+  }
+
+  #applySubscribe(action: SubscribeAction): void {
+    if (this.#index.size >= this.#options.maxSubscribers) {
+      action.reject(new SubscriberCapError(this.#options.maxSubscribers));
+      return;
+    }
+    this.#index.insert(action.entry);
+    action.resolve(action.entry.value);
+  }
+
+  #removeSubscription(id: string): boolean {
+    const entry = this.#index.remove(id);
+    if (!entry) return false;
+    this.#droppedByGone += entry.value.stats().dropped;
+    entry.value.end();
+    return true;
+  }
+
+  #closeSubscription(subscription: BufferedSubscription): Promise<void> {
+    return this.unsubscribe(subscription.id).then(() => subscription.end());
+  }
+
+  #deliver(event: BusEvent, signal: AbortSignal | undefined): Promise<void> | undefined {
+    const entries = this.#index.match(event.system, event.kind);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (signal?.aborted) {
+        this.#skipAborted(entries, i, event);
+        return undefined;
+      }
+      if (entry.path !== null && !entry.path.match(event.path)) continue;
+      if (!entry.value.offer(event)) return this.#deliverBlocked(entries, i, event, signal);
+      this.#stats.delivered++;
+    }
+    return undefined;
+  }
+
+  /** The slow path: subscriber `from` is full under "block"; wait for room, then go on in order. */
+  async #deliverBlocked(entries: readonly Entry[], from: number, event: BusEvent, signal: AbortSignal | undefined): Promise<void> {
+    for (let i = from; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (signal?.aborted) {
+        this.#skipAborted(entries, i, event);
+        return;
+      }
+      if (entry.path !== null && i !== from && !entry.path.match(event.path)) continue;
+      const subscription = entry.value;
+      while (!subscription.offer(event)) {
+        await this.#waitForRoom(subscription, signal);
+        if (signal?.aborted) {
+          this.#skipAborted(entries, i, event);
+          return;
+        }
+      }
+      this.#stats.delivered++;
+    }
+  }
+
+  async #waitForRoom(subscription: BufferedSubscription, signal: AbortSignal | undefined): Promise<void> {
+    this.#blockedOn = subscription;
+    if (this.#closed) subscription.release();
+    const slow = setTimeout(() => {
+      this.#options.logger.warn(
+        `threadbus: subscriber ${subscription.id} (${subscription.system} ${subscription.kind || "*"}) has blocked the dispatcher for ${this.#options.slowSubscriberMs} ms: its buffer of ${subscription.bufferSize} is full; it is slow, or not iterated`,
+      );
+    }, this.#options.slowSubscriberMs);
+    slow.unref?.();
+    try {
+      if (!signal) await subscription.waitForRoom();
+      else {
+        let onAbort: (() => void) | undefined;
+        await Promise.race([
+          subscription.waitForRoom(),
+          new Promise<void>((resolve) => {
+            onAbort = resolve;
+            signal.addEventListener("abort", onAbort, { once: true });
+          }),
+        ]);
+        if (onAbort) signal.removeEventListener("abort", onAbort);
+      }
+    } finally {
+      clearTimeout(slow);
+      this.#blockedOn = null;
+    }
+  }
+
+  #skipAborted(entries: readonly Entry[], from: number, event: BusEvent): void {
+    for (let i = from; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry.path !== null && !entry.path.match(event.path)) continue;
+      entry.value.countDropped();
+      this.#stats.aborted++;
+    }
+  }
+}

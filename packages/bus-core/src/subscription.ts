@@ -1,0 +1,229 @@
+import type { BusEvent } from "./event.js";
+import type { OverflowPolicy, Subscription, SubscriptionStats } from "./types.js";
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * A subscription's bounded buffer and its async iterator: the dispatcher `offer`s events, the
+ * consumer pulls them with `for await`. Either side may wait for the other; nothing else does.
+ *
+ * Written after nats.js's queued iterator: a consumer waiting in `next()` is handed the event
+ * directly (no buffering), and the buffer is a fixed ring, so steady-state delivery allocates only
+ * the iterator result the language requires.
+ */
+export class BufferedSubscription<D = unknown> implements Subscription<D> {
+  readonly id: string;
+  readonly system: string;
+  readonly kind: string;
+  readonly overflow: OverflowPolicy;
+  readonly bufferSize: number;
+
+  #ring: (BusEvent<D> | undefined)[];
+  #head = 0;
+  #count = 0;
+  #delivered = 0;
+  #received = 0;
+  #dropped = 0;
+  #closing = false;
+  /** Set by stop while the dispatcher waits on this subscription: accept beyond bufferSize. */
+  #unbounded = false;
+  #ended = false;
+  #onEnd: (() => void) | null = null;
+  #endError: unknown = undefined;
+  #iterated = false;
+  #consumer: ((result: IteratorResult<BusEvent<D>>) => void) | null = null;
+  #consumerReject: ((error: unknown) => void) | null = null;
+  #roomWaiter: (() => void) | null = null;
+  readonly #close: (subscription: BufferedSubscription<D>) => Promise<void>;
+  #closePromise: Promise<void> | null = null;
+
+  constructor(
+    id: string,
+    system: string,
+    kind: string,
+    options: { bufferSize: number; overflow: OverflowPolicy },
+    close: (subscription: BufferedSubscription<D>) => Promise<void>,
+  ) {
+    this.id = id;
+    this.system = system;
+    this.kind = kind;
+    this.bufferSize = options.bufferSize;
+    this.overflow = options.overflow;
+    this.#ring = new Array(Math.min(options.bufferSize, 1024));
+    this.#close = close;
+  }
+
+  get closed(): boolean {
+    return this.#closing || this.#ended;
+  }
+
+  /** True once close() was called or the dispatcher ended it: deliveries must not wait for it any more. */
+  get closing(): boolean {
+    return this.#closing || this.#ended || this.#unbounded;
+  }
+
+  /**
+   * Lets a blocked dispatcher go on without losing the event: offers are accepted beyond
+   * bufferSize from now on. Used by stop(), which ends the subscription right after.
+   */
+  release(): void {
+    this.#unbounded = true;
+    this.#wakeRoom();
+  }
+
+  /** Runs `callback` once the subscription has ended (e.g. to remove an abort listener). */
+  onEnd(callback: () => void): void {
+    if (this.#ended) callback();
+    else this.#onEnd = callback;
+  }
+
+  /**
+   * Dispatcher side. Returns true if the event was delivered or dropped by policy (counted), false
+   * if the buffer is full under "block": the caller waits with `waitForRoom()` and offers again.
+   */
+  offer(event: BusEvent<D>): boolean {
+    if (this.#ended) return true;
+    if (this.#consumer !== null) {
+      const consumer = this.#consumer;
+      this.#consumer = this.#consumerReject = null;
+      this.#delivered++;
+      this.#received++;
+      consumer({ done: false, value: event });
+      return true;
+    }
+    if (this.#count >= this.bufferSize && !this.closing) {
+      switch (this.overflow) {
+        case "block":
+          return false;
+        case "drop-newest":
+          this.#dropped++;
+          return true;
+        case "drop-oldest":
+          this.#shift();
+          this.#dropped++;
+          break;
+      }
+    }
+    this.#push(event);
+    this.#delivered++;
+    return true;
+  }
+
+  /** Resolves when the consumer takes an event, or the subscription is closing or ended. */
+  waitForRoom(): Promise<void> {
+    if (this.#count < this.bufferSize || this.closing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#roomWaiter;
+      this.#roomWaiter = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  /** Counts a delivery that was skipped on purpose (a send's signal aborted). */
+  countDropped(count = 1): void {
+    this.#dropped += count;
+  }
+
+  /**
+   * Ends the subscription: the iterator yields what is buffered, then ends (or throws `error`
+   * once the buffer is empty, e.g. WorkerFailedError).
+   */
+  end(error?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#endError = error;
+    this.#wakeRoom();
+    const onEnd = this.#onEnd;
+    this.#onEnd = null;
+    onEnd?.();
+    if (this.#consumer !== null && this.#count === 0) {
+      const consumer = this.#consumer;
+      const reject = this.#consumerReject;
+      this.#consumer = this.#consumerReject = null;
+      if (error !== undefined) reject?.(error);
+      else consumer(DONE);
+    }
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  close(): Promise<void> {
+    if (this.#closePromise) return this.#closePromise;
+    this.#closing = true;
+    this.#wakeRoom();
+    this.#closePromise = this.#ended ? Promise.resolve() : this.#close(this);
+    return this.#closePromise;
+  }
+
+  stats(): SubscriptionStats {
+    return { delivered: this.#delivered, received: this.#received, dropped: this.#dropped, buffered: this.#count };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<BusEvent<D>> {
+    if (this.#iterated) throw new TypeError(`subscription ${this.id} is already being iterated`);
+    this.#iterated = true;
+    return {
+      next: () => this.#next(),
+      return: async () => {
+        await this.close();
+        return DONE;
+      },
+    };
+  }
+
+  #next(): Promise<IteratorResult<BusEvent<D>>> {
+    if (this.#count > 0) {
+      const event = this.#shift();
+      this.#received++;
+      this.#wakeRoom();
+      return Promise.resolve({ done: false, value: event });
+    }
+    if (this.#ended) {
+      if (this.#endError !== undefined) {
+        const error = this.#endError;
+        this.#endError = undefined;
+        return Promise.reject(error);
+      }
+      return Promise.resolve(DONE);
+    }
+    if (this.#consumer !== null) return Promise.reject(new TypeError("next() called while a previous next() is pending"));
+    return new Promise((resolve, reject) => {
+      this.#consumer = resolve;
+      this.#consumerReject = reject;
+    });
+  }
+
+  #wakeRoom(): void {
+    const waiter = this.#roomWaiter;
+    if (waiter !== null) {
+      this.#roomWaiter = null;
+      waiter();
+    }
+  }
+
+  #push(event: BusEvent<D>): void {
+    if (this.#count === this.#ring.length) this.#grow();
+    this.#ring[(this.#head + this.#count) % this.#ring.length] = event;
+    this.#count++;
+  }
+
+  #shift(): BusEvent<D> {
+    const event = this.#ring[this.#head]!;
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#ring.length;
+    this.#count--;
+    return event;
+  }
+
+  /** The ring starts small and doubles up to bufferSize (beyond it only while closing). */
+  #grow(): void {
+    const next = new Array<BusEvent<D> | undefined>(this.#ring.length * 2);
+    for (let i = 0; i < this.#count; i++) next[i] = this.#ring[(this.#head + i) % this.#ring.length];
+    this.#ring = next;
+    this.#head = 0;
+  }
+}

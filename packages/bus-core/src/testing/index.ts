@@ -1,0 +1,1 @@
+export { type EventShape, Watcher } from "./watcher.js";
