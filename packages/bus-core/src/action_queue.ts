@@ -1,6 +1,6 @@
 import type { BusEvent } from "./event.js";
-import type { IndexEntry } from "./subscription_index.js";
 import type { BufferedSubscription } from "./subscription.js";
+import type { IndexEntry } from "./subscription_index.js";
 
 /** A send that carries an AbortSignal; plain sends are queued as the bare event (no wrapper allocated). */
 export class SignalledSend {
@@ -31,7 +31,13 @@ export class FlushAction {
 
 export class StopAction {}
 
-export type Action = BusEvent | SignalledSend | SubscribeAction | UnsubscribeAction | FlushAction | StopAction;
+export type Action =
+  | BusEvent
+  | SignalledSend
+  | SubscribeAction
+  | UnsubscribeAction
+  | FlushAction
+  | StopAction;
 
 /**
  * The single action queue of the original design: every mutation goes through it, in arrival

@@ -50,11 +50,17 @@ export class Bus implements EventBus {
     return this.#closed;
   }
 
-  async subscribe<D = unknown>(system: string, kind?: string, options?: SubscribeOptions): Promise<Subscription<D>> {
+  async subscribe<D = unknown>(
+    system: string,
+    kind?: string,
+    options?: SubscribeOptions,
+  ): Promise<Subscription<D>> {
     if (this.#closed) throw new BusClosedError();
     const resolved = resolveSubscribeOptions(options);
     const id = `sub.${++this.#nextId}`;
-    const subscription = new BufferedSubscription(id, system, kind ?? "", resolved, (sub) => this.#closeSubscription(sub));
+    const subscription = new BufferedSubscription(id, system, kind ?? "", resolved, (sub) =>
+      this.#closeSubscription(sub),
+    );
     // Compiling here, on the caller's side, makes a bad pattern reject before anything is queued.
     const entry = SubscriptionIndex.compile(id, system, kind, subscription, resolved.path);
     const signal = resolved.signal;
@@ -214,7 +220,12 @@ export class Bus implements EventBus {
   }
 
   /** The slow path: subscriber `from` is full under "block"; wait for room, then go on in order. */
-  async #deliverBlocked(entries: readonly Entry[], from: number, event: BusEvent, signal: AbortSignal | undefined): Promise<void> {
+  async #deliverBlocked(
+    entries: readonly Entry[],
+    from: number,
+    event: BusEvent,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     for (let i = from; i < entries.length; i++) {
       const entry = entries[i]!;
       if (signal?.aborted) {

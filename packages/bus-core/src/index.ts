@@ -1,12 +1,17 @@
 export { Bus } from "./bus.js";
 export * from "./errors.js";
 export * from "./event.js";
+export { Awaiter, type AwaitResult, type PrepareOptions, type Waiter } from "./helpers/awaiter.js";
+export {
+  type EventHandlerObject,
+  EventRouter,
+  type EventRouterOptions,
+  type RoutePattern,
+} from "./helpers/event_router.js";
+export { type EventHandler, Subscriber, type SubscriberOptions } from "./helpers/subscriber.js";
 export * from "./options.js";
 export * from "./path_filter.js";
 export * from "./pattern.js";
 export { BufferedSubscription } from "./subscription.js";
 export * from "./subscription_index.js";
 export type * from "./types.js";
-export { type AwaitResult, Awaiter, type PrepareOptions, type Waiter } from "./helpers/awaiter.js";
-export { EventRouter, type EventHandlerObject, type EventRouterOptions, type RoutePattern } from "./helpers/event_router.js";
-export { type EventHandler, Subscriber, type SubscriberOptions } from "./helpers/subscriber.js";

@@ -160,7 +160,12 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
   }
 
   stats(): SubscriptionStats {
-    return { delivered: this.#delivered, received: this.#received, dropped: this.#dropped, buffered: this.#count };
+    return {
+      delivered: this.#delivered,
+      received: this.#received,
+      dropped: this.#dropped,
+      buffered: this.#count,
+    };
   }
 
   [Symbol.asyncIterator](): AsyncIterator<BusEvent<D>> {
@@ -190,7 +195,8 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
       }
       return Promise.resolve(DONE);
     }
-    if (this.#consumer !== null) return Promise.reject(new TypeError("next() called while a previous next() is pending"));
+    if (this.#consumer !== null)
+      return Promise.reject(new TypeError("next() called while a previous next() is pending"));
     return new Promise((resolve, reject) => {
       this.#consumer = resolve;
       this.#consumerReject = reject;

@@ -104,7 +104,10 @@ export class Awaiter {
       },
     };
     const timer = setTimeout(
-      () => pending.reject(new TimeoutError(`no ${this.#system} event for '${path}' within ${timeoutMs} ms`, timeoutMs)),
+      () =>
+        pending.reject(
+          new TimeoutError(`no ${this.#system} event for '${path}' within ${timeoutMs} ms`, timeoutMs),
+        ),
       timeoutMs,
     );
     const onAbort = () => pending.reject(new AbortError("wait aborted", { cause: signal?.reason }));
@@ -135,7 +138,10 @@ export class Awaiter {
 
   #ensureSubscribed(): Promise<Subscription> {
     if (!this.#subscription) {
-      this.#subscription = this.#bus.subscribe(this.#system, this.#kind, { overflow: "drop-oldest", bufferSize: 4096 });
+      this.#subscription = this.#bus.subscribe(this.#system, this.#kind, {
+        overflow: "drop-oldest",
+        bufferSize: 4096,
+      });
       this.#subscription.then(
         (subscription) => void this.#route(subscription),
         () => {

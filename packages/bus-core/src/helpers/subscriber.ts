@@ -65,7 +65,10 @@ export class Subscriber<D = unknown> {
           await handler(event);
         } catch (error) {
           this.#failed++;
-          logger.error(`threadbus: handler of ${this.subscription.id} failed on ${event.system} ${event.kind} '${event.path}'`, error);
+          logger.error(
+            `threadbus: handler of ${this.subscription.id} failed on ${event.system} ${event.kind} '${event.path}'`,
+            error,
+          );
         }
       }
     } catch (error) {

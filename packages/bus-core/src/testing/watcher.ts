@@ -30,7 +30,12 @@ export class Watcher {
     this.#done = this.#record();
   }
 
-  static async start(bus: EventBus, system = "**", kind?: string, options?: SubscribeOptions): Promise<Watcher> {
+  static async start(
+    bus: EventBus,
+    system = "**",
+    kind?: string,
+    options?: SubscribeOptions,
+  ): Promise<Watcher> {
     return new Watcher(await bus.subscribe(system, kind, options));
   }
 
@@ -39,7 +44,10 @@ export class Watcher {
     const deadline = Date.now() + timeoutMs;
     while (this.events.length < count) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`watcher: expected ${count} events, got ${this.events.length} within ${timeoutMs} ms`);
+      if (left <= 0)
+        throw new Error(
+          `watcher: expected ${count} events, got ${this.events.length} within ${timeoutMs} ms`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#waiters.push(() => {
@@ -59,7 +67,8 @@ export class Watcher {
       for (const event of this.events) if (at < shapes.length && matchesShape(event, shapes[at]!)) at++;
       if (at === shapes.length) return;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`watcher: never saw ${describe(shapes[at]!)} (saw ${this.events.length} events)`);
+      if (left <= 0)
+        throw new Error(`watcher: never saw ${describe(shapes[at]!)} (saw ${this.events.length} events)`);
       await this.waitFor(this.events.length + 1, left).catch(() => {});
     }
   }
@@ -68,7 +77,8 @@ export class Watcher {
   async expectExactly(shapes: EventShape[], timeoutMs = 5000): Promise<void> {
     await this.waitFor(shapes.length, timeoutMs).catch(() => {});
     const problems: string[] = [];
-    if (this.events.length !== shapes.length) problems.push(`expected ${shapes.length} events, got ${this.events.length}`);
+    if (this.events.length !== shapes.length)
+      problems.push(`expected ${shapes.length} events, got ${this.events.length}`);
     shapes.forEach((shape, i) => {
       const event = this.events[i];
       if (!event || !matchesShape(event, shape)) {
