@@ -93,6 +93,16 @@ class TrieNode<T> {
   readonly oneOf = new Map<string, { options: ReadonlySet<string>; node: TrieNode<T> }>();
   /** Entries whose system pattern ends at this node. */
   bucket: KindBucket<T> | null = null;
+
+  get empty(): boolean {
+    return (
+      this.bucket === null &&
+      this.one === null &&
+      this.any === null &&
+      this.literal.size === 0 &&
+      this.oneOf.size === 0
+    );
+  }
 }
 
 /**
@@ -113,6 +123,7 @@ export class SubscriptionIndex<T> {
   #lookup = 0;
   #seq = 0;
   #wildcardCount = 0;
+  #trieNodes = 1;
 
   constructor(options: SubscriptionIndexOptions = {}) {
     this.#cacheSize = options.cacheSize ?? 4096;
@@ -125,6 +136,16 @@ export class SubscriptionIndex<T> {
   /** Bumped on every add and remove; cached results from older generations are discarded. */
   get generation(): number {
     return this.#generation;
+  }
+
+  /** Cached (system, kind) results now; at most `cacheSize`. */
+  get cacheEntries(): number {
+    return this.#cache.size;
+  }
+
+  /** Nodes in the wildcard trie (the root counts); removed patterns are pruned. */
+  get trieNodes(): number {
+    return this.#trieNodes;
   }
 
   has(id: string): boolean {
@@ -183,6 +204,10 @@ export class SubscriptionIndex<T> {
     if (!entry) return undefined;
     this.#entries.delete(id);
     this.#bucketFor(entry.system, false)?.remove(entry);
+    if (!entry.system.isLiteral && !entry.system.matchesNothing) this.#prune(entry.system);
+    else if (entry.system.isLiteral && this.#literalSystems.get(entry.system.source)?.size === 0) {
+      this.#literalSystems.delete(entry.system.source);
+    }
     if (!entry.system.isLiteral) this.#wildcardCount--;
     this.#stamp.delete(entry);
     this.#invalidate();
@@ -196,6 +221,7 @@ export class SubscriptionIndex<T> {
     root.literal.clear();
     root.oneOf.clear();
     root.one = root.any = root.bucket = null;
+    this.#trieNodes = 1;
     this.#stamp.clear();
     this.#wildcardCount = 0;
     this.#invalidate();
@@ -290,6 +316,28 @@ export class SubscriptionIndex<T> {
     return node.bucket;
   }
 
+  /** Removes the trie nodes along `system` that hold nothing any more, deepest first. */
+  #prune(system: Pattern): void {
+    const path: Array<{ parent: TrieNode<T>; segment: Pattern["segments"][number]; node: TrieNode<T> }> = [];
+    let node: TrieNode<T> = this.#trie;
+    for (const segment of system.segments) {
+      const next = this.#child(node, segment, false);
+      if (!next) return;
+      path.push({ parent: node, segment, node: next });
+      node = next;
+    }
+    if (node.bucket && node.bucket.size === 0) node.bucket = null;
+    for (let i = path.length - 1; i >= 0; i--) {
+      const { parent, segment, node: child } = path[i]!;
+      if (!child.empty) return;
+      this.#trieNodes--;
+      if (segment.type === "literal") parent.literal.delete(segment.value);
+      else if (segment.type === "one") parent.one = null;
+      else if (segment.type === "any") parent.any = null;
+      else parent.oneOf.delete(segment.source);
+    }
+  }
+
   #parkedBucket: KindBucket<T> | null = null;
   #parked(create: boolean): KindBucket<T> | null {
     if (!this.#parkedBucket && create) this.#parkedBucket = new KindBucket<T>();
@@ -302,20 +350,30 @@ export class SubscriptionIndex<T> {
         let next = node.literal.get(segment.value);
         if (!next && create) {
           next = new TrieNode<T>();
+          this.#trieNodes++;
           node.literal.set(segment.value, next);
         }
         return next ?? null;
       }
       case "one":
-        if (!node.one && create) node.one = new TrieNode<T>();
+        if (!node.one && create) {
+          node.one = new TrieNode<T>();
+          this.#trieNodes++;
+        }
         return node.one;
       case "any":
-        if (!node.any && create) node.any = new TrieNode<T>();
+        if (!node.any && create) {
+          node.any = new TrieNode<T>();
+          this.#trieNodes++;
+        }
         return node.any;
       case "oneOf": {
         let alt = node.oneOf.get(segment.source);
-        if (!alt && create)
-          node.oneOf.set(segment.source, (alt = { options: segment.options, node: new TrieNode<T>() }));
+        if (!alt && create) {
+          alt = { options: segment.options, node: new TrieNode<T>() };
+          this.#trieNodes++;
+          node.oneOf.set(segment.source, alt);
+        }
         return alt?.node ?? null;
       }
     }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { BusPool, event, type MakeBus, Reader, rejectionCode, settlesWithin, thrownCode } from "./support.js";
+import { BusPool, event, type MakeBus, Reader, rejectionCode, settlesWithin } from "./support.js";
 
 export function basicsSuite(make: MakeBus): void {
   const pool = new BusPool(make);

@@ -97,15 +97,6 @@ export async function rejectionCode(promise: Promise<unknown>): Promise<string> 
   throw new Error("expected a rejection, but it resolved");
 }
 
-export function thrownCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return String((error as { code?: unknown }).code);
-  }
-  throw new Error("expected a throw, but it returned");
-}
-
 /** A small deterministic PRNG so stress runs are reproducible from their seed. */
 export function random(seed: number): () => number {
   let state = seed >>> 0 || 1;
