@@ -24,7 +24,9 @@ describe("SubscriptionIndex", () => {
         fc.array(fc.tuple(value, value), { maxLength: 20 }),
         (subs, events) => {
           const index = new SubscriptionIndex<number>();
-          subs.forEach(([s, k], i) => index.add(`sub.${i}`, s, k, i));
+          subs.forEach(([s, k], i) => {
+            index.add(`sub.${i}`, s, k, i);
+          });
           for (const [system, kind] of events) {
             const expected = bruteForce(subs, system, kind);
             expect(index.match(system, kind).map((e) => e.value)).toEqual(expected);
