@@ -2,34 +2,48 @@ import type { BusEvent } from "./event.js";
 import type { BufferedSubscription } from "./subscription.js";
 import type { IndexEntry } from "./subscription_index.js";
 
-/** A send that carries an AbortSignal; plain sends are queued as the bare event (no wrapper allocated). */
-export class SignalledSend {
+/**
+ * Base of every queued action that is not a plain send. Plain sends are queued as the bare event
+ * (no wrapper allocated), so the dispatcher tells them apart with one instanceof check.
+ */
+export abstract class ControlAction {}
+
+/** A send that carries an AbortSignal. */
+export class SignalledSend extends ControlAction {
   constructor(
     readonly event: BusEvent,
     readonly signal: AbortSignal,
-  ) {}
+  ) {
+    super();
+  }
 }
 
-export class SubscribeAction {
+export class SubscribeAction extends ControlAction {
   constructor(
     readonly entry: IndexEntry<BufferedSubscription>,
     readonly resolve: (subscription: BufferedSubscription) => void,
     readonly reject: (error: unknown) => void,
-  ) {}
+  ) {
+    super();
+  }
 }
 
-export class UnsubscribeAction {
+export class UnsubscribeAction extends ControlAction {
   constructor(
     readonly id: string,
     readonly resolve: (existed: boolean) => void,
-  ) {}
+  ) {
+    super();
+  }
 }
 
-export class FlushAction {
-  constructor(readonly resolve: () => void) {}
+export class FlushAction extends ControlAction {
+  constructor(readonly resolve: () => void) {
+    super();
+  }
 }
 
-export class StopAction {}
+export class StopAction extends ControlAction {}
 
 export type Action =
   | BusEvent

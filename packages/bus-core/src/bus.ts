@@ -1,6 +1,7 @@
 import {
   type Action,
   ActionQueue,
+  ControlAction,
   FlushAction,
   SignalledSend,
   StopAction,
@@ -162,11 +163,11 @@ export class Bus implements EventBus {
 
   /** Applies one action; returns a promise only when a "block" subscriber holds delivery up. */
   #apply(action: Action): Promise<void> | undefined {
+    if (!(action instanceof ControlAction)) return this.#deliver(action, undefined);
     if (action instanceof SubscribeAction) this.#applySubscribe(action);
     else if (action instanceof UnsubscribeAction) action.resolve(this.#removeSubscription(action.id));
     else if (action instanceof FlushAction) action.resolve();
     else if (action instanceof SignalledSend) return this.#deliver(action.event, action.signal);
-    else if (!(action instanceof StopAction)) return this.#deliver(action, undefined);
     return undefined;
   }
 
@@ -175,7 +176,8 @@ export class Bus implements EventBus {
     if (action instanceof SubscribeAction) action.reject(new BusClosedError());
     else if (action instanceof UnsubscribeAction) action.resolve(false);
     else if (action instanceof FlushAction) action.resolve();
-    else if (!(action instanceof StopAction)) this.#stats.droppedOnStop++;
+    else if (!(action instanceof ControlAction) || action instanceof SignalledSend)
+      this.#stats.droppedOnStop++;
   }
 
   #applyStop(): void {

@@ -47,6 +47,11 @@ export interface Subscription<D = unknown> extends AsyncIterable<BusEvent<D>> {
   /** Unsubscribes; resolves once the dispatcher applied it. Idempotent. */
   close(): Promise<void>;
   stats(): SubscriptionStats;
+  /**
+   * Optional fast path for callback consumers: every buffered event at once (waits for one);
+   * null once the subscription ended. Use either this or the iterator, not both.
+   */
+  nextBatch?(): Promise<BusEvent<D>[] | null>;
 }
 
 export interface BusStats {

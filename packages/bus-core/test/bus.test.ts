@@ -122,3 +122,28 @@ describe("events", () => {
     });
   });
 });
+
+describe("nextBatch, the callback consumers' fast path", () => {
+  it("hands over everything buffered at once, in order, then null after close", async () => {
+    const bus = makeBus();
+    const sub = await bus.subscribe("b", "", { bufferSize: 100 });
+    for (let i = 0; i < 10; i++) bus.send(event("b", "k", String(i)));
+    const first = await sub.nextBatch!();
+    expect(first!.map((e) => e.path)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    const waiting = sub.nextBatch!();
+    bus.send(event("b", "k", "10"));
+    expect((await waiting)!.map((e) => e.path)).toEqual(["10"]);
+    await sub.close();
+    expect(await sub.nextBatch!()).toBeNull();
+    expect(sub.stats()).toMatchObject({ delivered: 11, received: 11, buffered: 0 });
+  });
+
+  it("lets a blocked dispatcher go on once a batch is taken", async () => {
+    const bus = makeBus();
+    const sub = await bus.subscribe("b", "", { bufferSize: 3 });
+    for (let i = 0; i < 9; i++) bus.send(event("b", "k", String(i)));
+    const seen: string[] = [];
+    while (seen.length < 9) seen.push(...(await sub.nextBatch!())!.map((e) => e.path));
+    expect(seen).toEqual(["0", "1", "2", "3", "4", "5", "6", "7", "8"]);
+  });
+});
