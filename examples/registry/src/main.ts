@@ -23,7 +23,12 @@ const router = await EventRouter.start(bus, {
       handle(event: BusEvent<Registration>) {
         const { name, address } = event.data!;
         if (services.has(name)) {
-          bus.send({ system: "registry", kind: "register.rejected", path: event.path, data: { error: `${name} is taken` } });
+          bus.send({
+            system: "registry",
+            kind: "register.rejected",
+            path: event.path,
+            data: { error: `${name} is taken` },
+          });
           return;
         }
         services.set(name, address);
