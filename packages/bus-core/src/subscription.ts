@@ -210,14 +210,7 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
   nextBatch(): Promise<BusEvent<D>[] | null> {
     this.#iterated = true;
     if (this.#count > 0) return Promise.resolve(this.#takeAll());
-    if (this.#ended) {
-      if (this.#endError !== undefined) {
-        const error = this.#endError;
-        this.#endError = undefined;
-        return Promise.reject(error);
-      }
-      return Promise.resolve(null);
-    }
+    if (this.#ended) return this.#settleEnded(null);
     if (this.#batchWaiter !== null)
       return Promise.reject(new TypeError("nextBatch() called while a previous one is pending"));
     return new Promise((resolve, reject) => {
@@ -241,20 +234,21 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
       this.#wakeRoom();
       return Promise.resolve({ done: false, value: event });
     }
-    if (this.#ended) {
-      if (this.#endError !== undefined) {
-        const error = this.#endError;
-        this.#endError = undefined;
-        return Promise.reject(error);
-      }
-      return Promise.resolve(DONE);
-    }
+    if (this.#ended) return this.#settleEnded(DONE);
     if (this.#consumer !== null)
       return Promise.reject(new TypeError("next() called while a previous next() is pending"));
     return new Promise((resolve, reject) => {
       this.#consumer = resolve;
       this.#consumerReject = reject;
     });
+  }
+
+  /** What a read of an ended, empty subscription returns: its end error once, then `done`. */
+  #settleEnded<R>(done: R): Promise<R> {
+    const error = this.#endError;
+    if (error === undefined) return Promise.resolve(done);
+    this.#endError = undefined;
+    return Promise.reject(error);
   }
 
   #wakeRoom(): void {
