@@ -1,0 +1,27 @@
+import type { Unit } from "./results_schema.js";
+
+/** 1234567 -> "1.23 M", 950 -> "950". */
+export function formatNumber(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1e9) return `${(value / 1e9).toFixed(2)} G`;
+  if (abs >= 1e6) return `${(value / 1e6).toFixed(2)} M`;
+  if (abs >= 1e4) return `${(value / 1e3).toFixed(1)} k`;
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+export function formatBytes(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1 << 20) return `${(value / (1 << 20)).toFixed(1)} MiB`;
+  if (abs >= 1 << 10) return `${(value / (1 << 10)).toFixed(1)} KiB`;
+  return `${value.toFixed(0)} B`;
+}
+
+export function formatValue(value: number, unit: Unit): string {
+  return unit === "bytes" ? formatBytes(value) : `${formatNumber(value)} ${unit}`;
+}
+
+export function formatRatio(ratio: number): string {
+  return ratio >= 10 ? `${ratio.toFixed(0)}x` : `${ratio.toFixed(2)}x`;
+}

@@ -1,0 +1,48 @@
+import type { Subscription } from "@threadbus/core";
+
+/**
+ * Drains a subscription in a `for await` loop, the way a user consumes one, counting events.
+ * `until(n)` resolves once n events have arrived in total (counts accumulate across repeats,
+ * because a subscription can be iterated only once).
+ */
+export class Counter {
+  count = 0;
+  #target = Number.POSITIVE_INFINITY;
+  #reached: (() => void) | null = null;
+  readonly ended: Promise<void>;
+  readonly #onEvent: ((data: unknown) => void) | undefined;
+
+  constructor(subscription: Subscription, onEvent?: (data: unknown) => void) {
+    this.#onEvent = onEvent;
+    this.ended = this.#drain(subscription);
+  }
+
+  async #drain(subscription: Subscription): Promise<void> {
+    const onEvent = this.#onEvent;
+    for await (const event of subscription) {
+      if (onEvent) onEvent(event.data);
+      if (++this.count >= this.#target) this.#fire();
+    }
+  }
+
+  /** Resolves when the total count reaches `target`. */
+  until(target: number): Promise<void> {
+    if (this.count >= target) return Promise.resolve();
+    this.#target = target;
+    return new Promise((resolve) => {
+      this.#reached = resolve;
+    });
+  }
+
+  #fire(): void {
+    const reached = this.#reached;
+    this.#target = Number.POSITIVE_INFINITY;
+    this.#reached = null;
+    reached?.();
+  }
+}
+
+/** Resolves when every counter reached `target`. */
+export function allReach(counters: readonly Counter[], target: number): Promise<void> {
+  return Promise.all(counters.map((c) => c.until(target))).then(() => undefined);
+}
