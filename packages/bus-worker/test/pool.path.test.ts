@@ -119,7 +119,7 @@ describe("path filters", () => {
       "thumbs/.6.png",
       "covers/7.png",
     ];
-    paths.forEach((path, seq) => bus.send(job(seq, {}, path)));
+    for (const [seq, path] of paths.entries()) bus.send(job(seq, {}, path));
     await bus.flush();
     await vi.waitFor(() => expect(pool.stats().running + pool.stats().queued).toBe(0), {
       timeout: 15_000,
