@@ -493,7 +493,9 @@ function process_mod.spawn(source, name)
   if name ~= nil and (type(name) ~= "string" or name == "") then
     return nil, "process.spawn: name must be a non-empty string or nil, got " .. describe(name)
   end
-  return spawn_process(nil, name or (current.name .. ".child"), source, current.pid)
+  local pid, err = spawn_process(nil, name or (current.name .. ".child"), source, current.pid)
+  if not pid then return nil, "process.spawn: " .. err end
+  return pid
 end
 
 function time_mod.sleep(ms)

@@ -1,0 +1,237 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { closeAll, collect, harness, until } from "./helpers.js";
+
+afterEach(closeAll);
+
+describe("events: subscribe and receive", () => {
+  it("delivers matching bus events to a Lua subscription as { system, kind, path, data } tables", async () => {
+    const { bus, host, lines } = await harness();
+    const proc = host.spawn(
+      `
+      local sub = assert(events.subscribe("registry", "create"))
+      local ch = sub:channel()
+      for i = 1, 2 do
+        local e, ok = ch:receive()
+        print(ok, e.system, e.kind, e.path, e.data and e.data.name, e.data == nil)
+      end
+      return "done"
+      `,
+      { name: "receiver" },
+    );
+    await host.settled();
+    bus.send({ system: "registry", kind: "update", path: "skip", data: { name: "no" } });
+    bus.send({ system: "registry", kind: "create", path: "a/1", data: { name: "alpha" } });
+    bus.send({ system: "registry", kind: "create", path: "a/2" });
+    await expect(proc.exited).resolves.toBe("done");
+    expect(lines).toEqual([
+      "true\tregistry\tcreate\ta/1\talpha\tfalse",
+      "true\tregistry\tcreate\ta/2\tnil\ttrue",
+    ]);
+  });
+
+  it("matches with core's patterns: wildcards in system and kind, and every kind when kind is omitted", async () => {
+    const { bus, host, lines } = await harness();
+    host.spawn(`
+      local a = assert(events.subscribe("registry.*", "entry.(create|delete)"))
+      local b = assert(events.subscribe("audit.**"))
+      for i = 1, 4 do
+        local which, e = channel.select{ a:channel():case_receive(), b:channel():case_receive() }
+        print(which, e.system, e.kind)
+      end
+    `);
+    await host.settled();
+    bus.send({ system: "registry.users", kind: "entry.update", path: "" });
+    bus.send({ system: "registry.users", kind: "entry.create", path: "" });
+    bus.send({ system: "registry", kind: "entry.create", path: "" });
+    bus.send({ system: "audit", kind: "anything", path: "" });
+    bus.send({ system: "registry.groups", kind: "entry.delete", path: "" });
+    bus.send({ system: "audit.login.failed", kind: "x", path: "" });
+    await until(() => lines.length === 4, "four events");
+    // select takes the first ready case, so only the order within each subscription is fixed.
+    expect(lines.filter((line) => line.startsWith("1"))).toEqual([
+      "1\tregistry.users\tentry.create",
+      "1\tregistry.groups\tentry.delete",
+    ]);
+    expect(lines.filter((line) => line.startsWith("2"))).toEqual([
+      "2\taudit\tanything",
+      "2\taudit.login.failed\tx",
+    ]);
+  });
+
+  it("filters on event.path with a glob given as the third argument", async () => {
+    const { bus, host, lines } = await harness();
+    host.spawn(`
+      local sub = assert(events.subscribe("registry", "create", "users/*"))
+      for i = 1, 2 do print(sub:receive().path) end
+    `);
+    await host.settled();
+    for (const path of ["groups/1", "users/1", "users/1/x", "users/2"])
+      bus.send({ system: "registry", kind: "create", path });
+    await until(() => lines.length === 2, "two events");
+    expect(lines).toEqual(["users/1", "users/2"]);
+  });
+
+  it("delivers 10,000 events in order and losslessly to one process", async () => {
+    const { bus, host } = await harness();
+    const proc = host.spawn(`
+      local sub = assert(events.subscribe("load", "tick"))
+      local ch = sub:channel()
+      local expected = 0
+      for i = 1, 10000 do
+        local e = ch:receive()
+        if e.data.n ~= expected then error("out of order: got " .. e.data.n .. " expected " .. expected) end
+        expected = expected + 1
+      end
+      return expected
+    `);
+    await host.settled();
+    for (let n = 0; n < 10_000; n++) bus.send({ system: "load", kind: "tick", path: "", data: { n } });
+    await expect(proc.exited).resolves.toBe(10_000);
+    expect(host.stats().delivered).toBe(10_000);
+  });
+
+  it("lets the queue of a process that does not receive grow, and shows its length in stats()", async () => {
+    const { bus, host } = await harness();
+    const proc = host.spawn(`
+      local sub = assert(events.subscribe("slow"))
+      local inbox = process.inbox()
+      inbox:receive()
+      local n = 0
+      while n < 300 do sub:receive(); n = n + 1 end
+      return n
+    `);
+    await host.settled();
+    for (let n = 0; n < 300; n++) bus.send({ system: "slow", kind: "k", path: "" });
+    await host.settled();
+    const stats = host.stats().perProcess.find((p) => p.pid === proc.pid)!;
+    expect(stats.queued).toBe(300);
+    expect(stats.subscriptions).toBe(1);
+    // A second process wakes the first through its inbox; the backlog is then drained in full.
+    host.spawn(`assert(process.send(${proc.pid}, "go"))`);
+    await expect(proc.exited).resolves.toBe(300);
+  });
+});
+
+describe("events: send", () => {
+  it("publishes events from Lua on the bus, with data converted to JS", async () => {
+    const { bus, host } = await harness();
+    const received = await collect(bus, "registry", "accept", 2);
+    const proc = host.spawn(`
+      assert(events.send("registry", "accept", "users/1", { ok = true, tags = { "a", "b" }, n = 3, x = 1.5 }))
+      return events.send("registry", "accept", "users/2")
+    `);
+    await expect(proc.exited).resolves.toBe(true);
+    const events = await received.events();
+    expect(events[0]).toEqual({
+      system: "registry",
+      kind: "accept",
+      path: "users/1",
+      data: { ok: true, tags: ["a", "b"], n: 3, x: 1.5 },
+    });
+    expect(events[1]).toEqual({ system: "registry", kind: "accept", path: "users/2" });
+    expect("data" in events[1]!).toBe(false);
+  });
+
+  it("returns nil and an error when the bus is closed", async () => {
+    const { bus, host, lines } = await harness();
+    await bus.stop();
+    const proc = host.spawn(`print(events.send("a", "b", "c"))`);
+    await proc.exited;
+    expect(lines).toEqual(["nil\tevents.send: the bus is closed"]);
+  });
+});
+
+describe("events: close and kill", () => {
+  it("sub:close() is idempotent, ends the channel after what was buffered, and stops routing", async () => {
+    const { bus, host, lines } = await harness();
+    host.spawn(`
+      local sub = assert(events.subscribe("c"))
+      local first = sub:receive()
+      print("first", first.path)
+      print(sub:close(), sub:close())
+      print(sub:channel():receive())
+    `);
+    await host.settled();
+    bus.send({ system: "c", kind: "k", path: "1" });
+    await until(() => lines.length === 3, "three lines");
+    expect(lines).toEqual(["first\t1", "true\ttrue", "nil\tfalse"]);
+    bus.send({ system: "c", kind: "k", path: "2" });
+    await host.settled();
+    expect(host.stats().delivered).toBe(1);
+  });
+
+  it("kill() rejects exited with LUA_KILLED and removes the process's subscriptions at once", async () => {
+    const { bus, host } = await harness();
+    const proc = host.spawn(`
+      local a = assert(events.subscribe("k1"))
+      local b = assert(events.subscribe("k2"))
+      channel.select{ a:channel():case_receive(), b:channel():case_receive() }
+    `);
+    const other = host.spawn(`local s = assert(events.subscribe("k1")); return s:receive().path`);
+    await host.settled();
+    expect(host.stats().perProcess.find((p) => p.pid === proc.pid)?.subscriptions).toBe(2);
+    expect(host.kill(proc.pid)).toBe(true);
+    expect(host.kill(proc.pid)).toBe(false);
+    await expect(proc.exited).rejects.toMatchObject({ code: "LUA_KILLED", pid: proc.pid });
+    expect(host.stats().perProcess.map((p) => p.pid)).toEqual([other.pid]);
+    bus.send({ system: "k1", kind: "x", path: "still-routed" });
+    await expect(other.exited).resolves.toBe("still-routed");
+    expect(host.stats().delivered).toBe(1);
+  });
+
+  it("a process that errors loses its subscriptions, and the others go on", async () => {
+    const { bus, host } = await harness();
+    const failing = host.spawn(
+      `local s = assert(events.subscribe("e")); s:receive(); error("fail on purpose")`,
+      {
+        name: "failing",
+      },
+    );
+    const survivor = host.spawn(
+      `local s = assert(events.subscribe("e")); s:receive(); return s:receive().path`,
+    );
+    await host.settled();
+    bus.send({ system: "e", kind: "k", path: "1" });
+    await expect(failing.exited).rejects.toMatchObject({ code: "LUA_ERROR", line: 1 });
+    bus.send({ system: "e", kind: "k", path: "2" });
+    await expect(survivor.exited).resolves.toBe("2");
+    expect(host.stats().processes).toBe(0);
+  });
+});
+
+describe("events: bad arguments return nil and a clear error", () => {
+  it("checks every argument of subscribe, send and the subscription methods", async () => {
+    const { host, lines } = await harness();
+    const proc = host.spawn(`
+      local function show(...) print(select("#", ...), ...) end
+      show(events.subscribe(""))
+      show(events.subscribe(nil))
+      show(events.subscribe("a", 5))
+      show(events.subscribe("a", nil, ""))
+      show(events.subscribe("(a|b"))
+      show(events.send("", "k", "p"))
+      show(events.send("s", "", "p"))
+      show(events.send("s", "k", 5))
+      show(events.send("s", "k", "p", function() end))
+      local sub = assert(events.subscribe("ok"))
+      show(sub.channel({}))
+      show(sub.close(5))
+      show(sub:channel().send(5))
+    `);
+    await proc.exited;
+    expect(lines).toEqual([
+      '2\tnil\tevents.subscribe: system must be a non-empty pattern string, got ""',
+      "2\tnil\tevents.subscribe: system must be a non-empty pattern string, got nil",
+      "2\tnil\tevents.subscribe: kind must be a pattern string or nil, got 5",
+      '2\tnil\tevents.subscribe: path must be a non-empty glob string or nil, got ""',
+      expect.stringMatching(/^2\tnil\tevents\.subscribe: invalid pattern '\(a\|b': unbalanced parentheses/),
+      '2\tnil\tevents.send: system must be a non-empty string, got ""',
+      '2\tnil\tevents.send: kind must be a non-empty string, got ""',
+      "2\tnil\tevents.send: path must be a string, got 5",
+      "2\tnil\tevents.send: data: a function cannot be converted",
+      "2\tnil\tsub:channel: expected a subscription, got a table",
+      "2\tnil\tsub:close: expected a subscription, got 5",
+      "2\tnil\tch:send: expected a channel, got 5 (call it as ch:send(v))",
+    ]);
+  });
+});
