@@ -283,9 +283,9 @@ local function esc_char(c) return ESC[c] or sformat("\\u%04x", sbyte(c)) end
 local function quote(s) return '"' .. sgsub(s, '[%c"\\]', esc_char) .. '"' end
 
 local path_stack, path_depth = {}, 0
-local function conversion_error(what)
+local function conversion_error(what, depth)
   local parts = { "data" }
-  for i = 1, path_depth do parts[i + 1] = path_stack[i] end
+  for i = 1, depth or path_depth do parts[i + 1] = path_stack[i] end
   error({ conversion = concat(parts) .. ": " .. what }, 0)
 end
 
@@ -338,7 +338,7 @@ encode_value = function(v, out, n, seen)
         local kt, ks = type(k), nil
         if kt == "string" then ks = k
         elseif kt == "number" then ks = number_key(k)
-        else conversion_error("a table key of type " .. kt .. " cannot be converted (keys must be strings or numbers)") end
+        else conversion_error("a table key of type " .. kt .. " cannot be converted (keys must be strings or numbers)", path_depth - 1) end
         if not first then n = n + 1; out[n] = "," end
         first = false
         n = n + 1; out[n] = quote(ks) .. ":"
@@ -359,7 +359,7 @@ end
 -- Returns the JSON text, or nil and the reason.
 local function encode(v)
   local out = {}
-  path_depth = 0
+  path_stack, path_depth = {}, 0
   local ok, err = pcall(encode_value, v, out, 0, {})
   if ok then return concat(out) end
   path_depth = 0
