@@ -37,7 +37,8 @@ export interface PoolSubscribeOptions<D = unknown, R = unknown> {
   path?: string;
   /** Aborting it closes the subscription, as close() does. */
   signal?: AbortSignal;
-  /** A task running longer is aborted (its worker is replaced) and reported with a TimeoutError. */
+  /** A task running longer is aborted (its worker is replaced) and reported with a TimeoutError. The clock
+   * starts when the task is handed to piscina, so it includes a replacement worker's start-up. */
   taskTimeoutMs?: number;
   /** close() waits this long for running tasks, then aborts them. Default 30000. */
   closeTimeoutMs?: number;
