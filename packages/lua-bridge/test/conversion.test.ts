@@ -107,7 +107,7 @@ describe("data conversion Lua -> JS", () => {
       map: { a: 1, "2": "two" },
       empty: {},
       text: 'quote " back \\ nl \n tab \t é',
-      big: 9223372036854775807,
+      big: 2 ** 63,
       inf: Number.POSITIVE_INFINITY,
     });
   });
