@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Arguments, parseArguments, UsageError } from "./arguments.js";
 import { renderChart } from "./chart.js";
 import { judgeGoals } from "./goals.js";
 import { formatSeconds, Progress } from "./progress.js";
@@ -22,32 +23,6 @@ scenarios: ${scenarios.map((s) => s.id).join(", ")}`;
 /** Where results go by default; `.last` names the newest results file for `bench:check`. */
 export const RESULTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "results");
 export const LAST_RUN_FILE = join(RESULTS_DIR, ".last");
-
-interface Arguments {
-  filters: string[];
-  quick: boolean;
-  out: string | null;
-}
-
-function parseArguments(argv: readonly string[]): Arguments {
-  const parsed: Arguments = { filters: [], quick: false, out: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    // pnpm forwards the "--" of `pnpm bench -- x`; it means nothing here.
-    if (arg === "--") continue;
-    if (arg === "--quick") parsed.quick = true;
-    else if (arg === "--out") {
-      const dir = argv[++i];
-      if (!dir) throw new UsageError("--out needs a directory");
-      parsed.out = resolve(dir);
-    } else if (arg === "--help" || arg === "-h") throw new UsageError("");
-    else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-    else parsed.filters.push(arg);
-  }
-  return parsed;
-}
-
-class UsageError extends Error {}
 
 async function runScenarios(args: Arguments, progress: Progress): Promise<ScenarioResult[]> {
   const selected = scenarios.filter(

@@ -13,6 +13,7 @@ export function formatNumber(value: number): string {
 
 export function formatBytes(value: number): string {
   const abs = Math.abs(value);
+  if (abs >= 2 ** 30) return `${(value / 2 ** 30).toFixed(1)} GiB`;
   if (abs >= 1 << 20) return `${(value / (1 << 20)).toFixed(1)} MiB`;
   if (abs >= 1 << 10) return `${(value / (1 << 10)).toFixed(1)} KiB`;
   return `${value.toFixed(0)} B`;

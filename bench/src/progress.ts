@@ -2,12 +2,18 @@
  * One line per scenario and per subject, with elapsed time. On a terminal the running line is
  * rewritten in place as repeats finish; in CI logs each line is printed once, when done.
  */
+/** Where progress goes: process.stderr, or anything with write() (tests pass a collector). */
+export interface ProgressSink {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 export class Progress {
   readonly #tty: boolean;
-  readonly #out: NodeJS.WriteStream;
+  readonly #out: ProgressSink;
   readonly #started = performance.now();
 
-  constructor(out: NodeJS.WriteStream = process.stderr) {
+  constructor(out: ProgressSink = process.stderr) {
     this.#out = out;
     this.#tty = Boolean(out.isTTY);
   }
