@@ -1,4 +1,10 @@
-import { type BusEvent, type EventBus, type Subscription, SubscriptionIndex } from "@threadbus/core";
+import {
+  type BusEvent,
+  type EventBus,
+  type IndexEntry,
+  type Subscription,
+  SubscriptionIndex,
+} from "@threadbus/core";
 import { LuaConversionError, luaLiteral, luaString } from "./lua_literal.js";
 import type { Envelope, ProcessRecord } from "./process_record.js";
 
@@ -7,6 +13,15 @@ export interface RelayTarget {
   readonly process: ProcessRecord;
   readonly subscription: number;
 }
+
+interface RoutePlan {
+  readonly checked: readonly IndexEntry<RelayTarget>[];
+  readonly byPath: ReadonlyMap<string, readonly IndexEntry<RelayTarget>[]> | null;
+}
+
+/** A glob without any glob syntax, which matches exactly itself (verified with the glob too). */
+const PLAIN_PATH =
+  /^[A-Za-z0-9_\-:=,;@%~][A-Za-z0-9_\-:=,;@%~.]*(\/[A-Za-z0-9_\-:=,;@%~][A-Za-z0-9_\-:=,;@%~.]*)*$/;
 
 /**
  * The host's single bus subscription (`**`) and the routing of each event to the Lua
@@ -21,6 +36,7 @@ export class Relay {
   #routed = 0;
   #unconvertible = 0;
   #pumping: Promise<void> | null = null;
+  readonly #plans = new WeakMap<readonly IndexEntry<RelayTarget>[], RoutePlan>();
 
   constructor(onRouted: (process: ProcessRecord) => void, onFault: (error: unknown) => void) {
     this.#onRouted = onRouted;
@@ -72,14 +88,49 @@ export class Relay {
   route(event: BusEvent): void {
     this.#routed++;
     const entries = this.#index.match(event.system, event.kind);
+    if (entries.length === 0) return;
+    const plan = this.#planFor(entries);
     let envelope: Envelope | undefined;
-    for (const entry of entries) {
+    for (const entry of plan.checked) {
       if (entry.path !== null && !entry.path.match(event.path)) continue;
       envelope ??= { event, lua: undefined };
-      const { process, subscription } = entry.value;
-      process.enqueue(subscription, envelope);
-      this.#onRouted(process);
+      this.#deliver(entry.value, envelope);
     }
+    const exact = plan.byPath?.get(event.path);
+    if (exact) {
+      envelope ??= { event, lua: undefined };
+      for (const entry of exact) this.#deliver(entry.value, envelope);
+    }
+  }
+
+  #deliver(target: RelayTarget, envelope: Envelope): void {
+    target.process.enqueue(target.subscription, envelope);
+    this.#onRouted(target.process);
+  }
+
+  /**
+   * Splits a match result into entries whose path glob is a plain path (looked up by the event's
+   * path in a map) and the rest (checked with the compiled glob). 1,000 processes each filtering
+   * on its own path cost ~130 µs per event checked one by one. The index returns the same cached
+   * array until subscriptions change, so the plan is cached per array.
+   */
+  #planFor(entries: readonly IndexEntry<RelayTarget>[]): RoutePlan {
+    let plan = this.#plans.get(entries);
+    if (plan) return plan;
+    const checked: IndexEntry<RelayTarget>[] = [];
+    let byPath: Map<string, IndexEntry<RelayTarget>[]> | null = null;
+    for (const entry of entries) {
+      const source = entry.path?.source;
+      if (source !== undefined && PLAIN_PATH.test(source) && entry.path!.match(source)) {
+        byPath ??= new Map();
+        const list = byPath.get(source);
+        if (list) list.push(entry);
+        else byPath.set(source, [entry]);
+      } else checked.push(entry);
+    }
+    plan = { checked, byPath };
+    this.#plans.set(entries, plan);
+    return plan;
   }
 
   /** The event as a Lua table constructor `{system=..., kind=..., path=..., data=...}`. */

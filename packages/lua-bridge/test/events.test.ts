@@ -58,17 +58,23 @@ describe("events: subscribe and receive", () => {
     ]);
   });
 
-  it("filters on event.path with a glob given as the third argument", async () => {
+  it("filters on event.path with a glob or a plain path given as the third argument", async () => {
     const { bus, host, lines } = await harness();
     host.spawn(`
       local sub = assert(events.subscribe("registry", "create", "users/*"))
-      for i = 1, 2 do print(sub:receive().path) end
+      for i = 1, 2 do print("glob", sub:receive().path) end
+    `);
+    host.spawn(`
+      local sub = assert(events.subscribe("registry", "create", "users/2"))
+      print("plain", sub:receive().path)
     `);
     await host.settled();
-    for (const path of ["groups/1", "users/1", "users/1/x", "users/2"])
+    for (const path of ["groups/1", "users/1", "users/1/x", "users/2", "users/22"]) {
       bus.send({ system: "registry", kind: "create", path });
-    await until(() => lines.length === 2, "two events");
-    expect(lines).toEqual(["users/1", "users/2"]);
+    }
+    await until(() => lines.length === 3, "three events");
+    expect(lines.filter((line) => line.startsWith("glob"))).toEqual(["glob\tusers/1", "glob\tusers/2"]);
+    expect(lines.filter((line) => line.startsWith("plain"))).toEqual(["plain\tusers/2"]);
   });
 
   it("delivers 10,000 events in order and losslessly to one process", async () => {

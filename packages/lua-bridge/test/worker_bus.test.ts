@@ -10,12 +10,12 @@ const workerDist = fileURLToPath(new URL("../../bus-worker/dist/index.js", impor
 const workerModule: Record<string, unknown> | null = existsSync(workerDist)
   ? await import("@threadbus/worker")
   : null;
-const WorkerBus = workerModule?.WorkerBus as (new () => EventBus) | undefined;
+const WorkerBus = workerModule?.WorkerBus as { start(): Promise<EventBus> } | undefined;
 
 // Skipped until @threadbus/worker is built and exports WorkerBus (it runs on the in-thread Bus meanwhile).
 describe.skipIf(WorkerBus === undefined)("LuaHost on @threadbus/worker's WorkerBus", () => {
   it("relays events from the worker bus into a Lua process and publishes its answers", async () => {
-    const bus = new WorkerBus!();
+    const bus = await WorkerBus!.start();
     const { host } = await harness({}, bus);
     const proc = host.spawn(`
       local sub = assert(events.subscribe("registry", "create"))
