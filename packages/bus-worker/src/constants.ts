@@ -27,7 +27,7 @@ export const kDispatcherState = 37;
 export const kMaxSubscribers = 38;
 /** Int32 word: maxClients (threads that may attach, the starting one included). */
 export const kMaxClients = 39;
-/** Int32 words: abort flags of signalled sends, one per slot (0 free, 1 in use, 2 aborted). */
+/** Int32 words: abort flags of signalled sends, one per slot (0 free, else the send's even ticket; +1 once aborted). */
 export const kAbortSlots = 64;
 export const ABORT_SLOTS = 256;
 /** Size of the Int32 header in words. */

@@ -126,6 +126,18 @@ export class Ring {
     }
   }
 
+  /** Wakes a sleeping consumer without publishing (stop, abort). */
+  wake(): void {
+    Atomics.store(this.header, kSleeping, 0);
+    Atomics.notify(this.header, kSleeping);
+  }
+
+  /** Marks the ring closed at once: every later claim fails; claimed records are still read. */
+  close(): void {
+    Atomics.or(this.header, kTail, CLOSED_BIT);
+    this.wake();
+  }
+
   /** Consumer: true if a record may be waiting (claimed, perhaps not yet published). */
   hasClaimed(): boolean {
     return (Atomics.load(this.header, kTail) & POSITION_MASK) - Atomics.load(this.header, kHead) !== 0;

@@ -1,0 +1,96 @@
+import type { MessagePort, TransferListItem } from "node:worker_threads";
+import type { Endpoint } from "comlink";
+import type { Dispatcher } from "./dispatcher.js";
+
+/** One subscription as `bus.inspect()` shows it. */
+export interface SubscriptionInfo {
+  id: string;
+  system: string;
+  kind: string;
+  overflow: string;
+  bufferSize: number;
+  /** Events posted to the subscriber and not yet handed back as credit (at most bufferSize under "block"). */
+  buffered: number;
+  delivered: number;
+  dropped: number;
+  /** The thread (client) the subscription lives on: 0 is the thread that started the bus. */
+  client: number;
+}
+
+export interface InspectResult {
+  subscriptions: SubscriptionInfo[];
+  ring: { capacity: number; usedBytes: number; occupancy: number };
+  /** Sends read by the dispatcher per second, since start and over the last inspect interval. */
+  eventsPerSecond: { sinceStart: number; recent: number };
+  eventsRead: number;
+  /** Up to five subscriptions with the most events waiting on them, most first. */
+  slowest: SubscriptionInfo[];
+  /** The id of the subscription the dispatcher is blocked on, if any. */
+  blockedOn: string | null;
+}
+
+/** The object the dispatcher exposes over comlink on its admin port. */
+export class AdminApi {
+  #lastRead = 0;
+  #lastAt = performance.now();
+
+  constructor(readonly dispatcher: Dispatcher) {}
+
+  inspect(): InspectResult {
+    const d = this.dispatcher;
+    const subscriptions = d.subscriptions().map(
+      (state): SubscriptionInfo => ({
+        id: state.id,
+        system: state.system,
+        kind: state.kind,
+        overflow: state.overflow,
+        bufferSize: state.bufferSize,
+        buffered: Number.isFinite(state.credits) ? Math.max(0, state.bufferSize - state.credits) : 0,
+        delivered: state.delivered,
+        dropped: state.dropped,
+        client: state.client,
+      }),
+    );
+    const now = performance.now();
+    const read = d.eventsRead;
+    const recent = ((read - this.#lastRead) * 1000) / Math.max(1, now - this.#lastAt);
+    this.#lastRead = read;
+    this.#lastAt = now;
+    const used = d.ring.used;
+    return {
+      subscriptions,
+      ring: { capacity: d.ring.capacity, usedBytes: used, occupancy: used / d.ring.capacity },
+      eventsPerSecond: { sinceStart: (read * 1000) / Math.max(1, d.uptimeMs), recent },
+      eventsRead: read,
+      slowest: [...subscriptions]
+        .filter((s) => s.buffered > 0)
+        .sort((a, b) => b.buffered / b.bufferSize - a.buffered / a.bufferSize)
+        .slice(0, 5),
+      blockedOn: d.blockedOn,
+    };
+  }
+}
+
+/** comlink speaks the DOM's addEventListener; a worker_threads MessagePort speaks on/off. */
+type Handler = Parameters<Endpoint["addEventListener"]>[1];
+
+export function portEndpoint(port: MessagePort): Endpoint {
+  const listeners = new WeakMap<object, (data: unknown) => void>();
+  return {
+    postMessage: (message: unknown, transfer?: unknown[]) =>
+      port.postMessage(message, transfer as readonly TransferListItem[] | undefined),
+    addEventListener: (_type: string, handler: Handler) => {
+      const listener = (data: unknown) => {
+        const event = { data } as Parameters<Extract<Handler, (...args: never[]) => unknown>>[0];
+        if (typeof handler === "function") handler(event);
+        else handler.handleEvent(event);
+      };
+      listeners.set(handler, listener);
+      port.on("message", listener);
+    },
+    removeEventListener: (_type: string, handler: Handler) => {
+      const listener = listeners.get(handler);
+      if (listener) port.off("message", listener);
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * The dispatcher worker's entry: runs the Dispatcher loop on the shared ring and serves the admin
+ * API over comlink. Exits by itself once the bus is stopped and drained (its ports close).
+ */
+import { workerData } from "node:worker_threads";
+import { expose } from "comlink";
+import { AdminApi, portEndpoint } from "./admin.js";
+import { Dispatcher } from "./dispatcher.js";
+import type { DispatcherWorkerData } from "./protocol.js";
+
+const data = workerData as DispatcherWorkerData;
+const dispatcher = new Dispatcher({
+  buffer: data.buffer,
+  ringOffset: data.ringOffset,
+  countersOffset: data.countersOffset,
+  control: data.control,
+  slowSubscriberMs: data.slowSubscriberMs,
+});
+expose(new AdminApi(dispatcher), portEndpoint(data.admin));
+await dispatcher.run();
+data.admin.close();

@@ -1,0 +1,83 @@
+import { DEFAULT_MAX_SUBSCRIBERS, type Logger, optionsError } from "@threadbus/core";
+import { z } from "zod";
+import { Ring } from "./ring.js";
+
+/** What send() does when the ring has no room. */
+export type OnFull = "wait" | "throw" | "drop";
+
+export interface WorkerBusOptions {
+  /** Ring size in bytes, a power of two from 1 KiB to 256 MiB. Default 4 MiB. A record may take a quarter of it. */
+  ringBytes?: number;
+  /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 4096. */
+  maxSubscribers?: number;
+  /** Threads that may use the bus (the starting one and every handle()), at most. Default 64. */
+  maxClients?: number;
+  /**
+   * A send into a full ring: "wait" (default) waits up to `maxWaitMs` for room, blocking the
+   * calling thread, then throws BusFullError; "throw" throws BusFullError at once; "drop" returns
+   * false and counts the event in stats().refused.
+   */
+  onFull?: OnFull;
+  /** The longest a "wait" send blocks its thread. Default 100 ms. */
+  maxWaitMs?: number;
+  /** A "block" subscriber that holds the dispatcher this long is named in a warning. Default 5000. */
+  slowSubscriberMs?: number;
+  logger?: Logger;
+}
+
+export interface ResolvedWorkerBusOptions {
+  ringBytes: number;
+  maxSubscribers: number;
+  maxClients: number;
+  onFull: OnFull;
+  maxWaitMs: number;
+  slowSubscriberMs: number;
+  logger: Logger;
+}
+
+const logger = z.custom<Logger>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Logger).warn === "function" &&
+    typeof (value as Logger).error === "function",
+  "must have warn() and error() methods",
+);
+
+const schema = z.object({
+  ringBytes: z
+    .number()
+    .refine(Ring.isValidCapacity, "must be a power of two from 1024 to 268435456")
+    .optional(),
+  maxSubscribers: z
+    .number()
+    .int()
+    .min(1, "must be a positive integer")
+    .max(1 << 20, "must be at most 1048576")
+    .optional(),
+  maxClients: z
+    .number()
+    .int()
+    .min(1, "must be a positive integer")
+    .max(1024, "must be at most 1024")
+    .optional(),
+  onFull: z.enum(["wait", "throw", "drop"]).optional(),
+  maxWaitMs: z.number().min(0, "must be >= 0").max(10_000, "must be at most 10000").optional(),
+  slowSubscriberMs: z.number().min(0, "must be >= 0").optional(),
+  logger: logger.optional(),
+});
+
+/** Validates WorkerBus options up front; throws InvalidOptionsError naming the bad option. */
+export function resolveWorkerBusOptions(options: WorkerBusOptions | undefined): ResolvedWorkerBusOptions {
+  const parsed = schema.safeParse(options ?? {});
+  if (!parsed.success) throw optionsError(parsed.error);
+  return {
+    ringBytes: parsed.data.ringBytes ?? 1 << 22,
+    maxSubscribers: parsed.data.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
+    maxClients: parsed.data.maxClients ?? 64,
+    onFull: parsed.data.onFull ?? "wait",
+    maxWaitMs: parsed.data.maxWaitMs ?? 100,
+    slowSubscriberMs: parsed.data.slowSubscriberMs ?? 5000,
+    logger: parsed.data.logger ?? console,
+  };
+}

@@ -1,0 +1,158 @@
+import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import {
+  BufferedSubscription,
+  type BusEvent,
+  MAX_BUFFER_SIZE,
+  type OverflowPolicy,
+  type Subscription,
+  type SubscriptionStats,
+} from "@threadbus/core";
+import { readBatch } from "./codec.js";
+import type { EndMessage } from "./protocol.js";
+
+/** What a subscription needs from the bus client that owns it. */
+export interface SubscriptionOwner {
+  unsubscribe(id: string): Promise<boolean>;
+  /** Dispatcher-side drops of the subscription in `slot`, from shared memory. */
+  dispatcherDropped(slot: number): number;
+  /** Counts drops made on this thread (drop-oldest evictions) in the shared stats. */
+  countDropped(count: number): void;
+  forget(id: string): void;
+}
+
+/**
+ * A subscription as its thread sees it: batches arrive on its own MessagePort and are decoded into
+ * a core BufferedSubscription (same iterator semantics as the in-thread Bus). Consumed events go
+ * back to the dispatcher as credits, half a buffer at a time, so a "block" subscriber never holds
+ * more than bufferSize events and never starves (it returns credit before it can run dry).
+ */
+export class WorkerSubscription<D = unknown> implements Subscription<D> {
+  readonly #inner: BufferedSubscription<D>;
+  readonly #port: MessagePort;
+  readonly #owner: SubscriptionOwner;
+  readonly #overflow: OverflowPolicy;
+  readonly #creditEvery: number;
+  #slot = -1;
+  #unreturned = 0;
+  /** The dispatcher's drop count once the subscription ended (its slot may be reused after). */
+  #finalDropped: number | null = null;
+  readonly #onMessage = (message: ArrayBuffer | EndMessage) => this.#handle(message);
+  readonly #onEvent = (system: string, kind: string, path: string, data: unknown, hasData: boolean) => {
+    this.#inner.offer((hasData ? { system, kind, path, data } : { system, kind, path }) as BusEvent<D>);
+  };
+
+  constructor(
+    id: string,
+    system: string,
+    kind: string,
+    bufferSize: number,
+    overflow: OverflowPolicy,
+    port: MessagePort,
+    owner: SubscriptionOwner,
+  ) {
+    this.#overflow = overflow;
+    this.#creditEvery = Math.max(1, Math.ceil(bufferSize / 2));
+    this.#port = port;
+    this.#owner = owner;
+    // The dispatcher enforces bufferSize with credits for "block" and "drop-newest"; only
+    // "drop-oldest" needs the local buffer bounded (the oldest events are here).
+    const local =
+      overflow === "drop-oldest" ? { bufferSize, overflow } : { bufferSize: MAX_BUFFER_SIZE, overflow };
+    this.#inner = new BufferedSubscription<D>(id, system, kind, local, () => this.#close());
+    port.on("message", this.#onMessage);
+  }
+
+  /** Called once the dispatcher applied the subscribe. */
+  activate(slot: number): void {
+    this.#slot = slot;
+  }
+
+  get id(): string {
+    return this.#inner.id;
+  }
+
+  get system(): string {
+    return this.#inner.system;
+  }
+
+  get kind(): string {
+    return this.#inner.kind;
+  }
+
+  get closed(): boolean {
+    return this.#inner.closed;
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  stats(): SubscriptionStats {
+    this.drain();
+    const stats = this.#inner.stats();
+    const remote = this.#finalDropped ?? (this.#slot >= 0 ? this.#owner.dispatcherDropped(this.#slot) : 0);
+    stats.dropped += remote;
+    return stats;
+  }
+
+  /** Takes every batch already posted to this subscription, synchronously. */
+  drain(): void {
+    if (this.#finalDropped !== null) return;
+    for (let m = receiveMessageOnPort(this.#port); m !== undefined; m = receiveMessageOnPort(this.#port))
+      this.#handle(m.message as ArrayBuffer | EndMessage);
+  }
+
+  /** Ends the iterator: it yields what is buffered, then ends (or throws `error`). */
+  end(error?: unknown, dropped?: number): void {
+    if (this.#finalDropped === null)
+      this.#finalDropped = dropped ?? (this.#slot >= 0 ? this.#owner.dispatcherDropped(this.#slot) : 0);
+    this.#port.off("message", this.#onMessage);
+    this.#port.close();
+    this.#owner.forget(this.id);
+    this.#inner.end(error);
+  }
+
+  /** Lifts the credit limit at the dispatcher (closing: deliver what is in flight, then end). */
+  releaseDispatcher(): void {
+    this.#port.postMessage("closing");
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<BusEvent<D>> {
+    const iterator = this.#inner[Symbol.asyncIterator]();
+    const counted = this.#overflow !== "drop-oldest";
+    return {
+      next: () => {
+        const next = iterator.next();
+        return counted ? next.then(this.#credit) : next;
+      },
+      return: () => iterator.return!(),
+    };
+  }
+
+  readonly #credit = (result: IteratorResult<BusEvent<D>>): IteratorResult<BusEvent<D>> => {
+    if (!result.done && ++this.#unreturned >= this.#creditEvery) {
+      this.#port.postMessage(this.#unreturned);
+      this.#unreturned = 0;
+    }
+    return result;
+  };
+
+  #handle(message: ArrayBuffer | EndMessage): void {
+    if (message instanceof ArrayBuffer) {
+      if (this.#overflow !== "drop-oldest") readBatch(message, this.#onEvent);
+      else {
+        const before = this.#inner.stats().dropped;
+        readBatch(message, this.#onEvent);
+        const evicted = this.#inner.stats().dropped - before;
+        if (evicted > 0) this.#owner.countDropped(evicted);
+      }
+    } else if (message.type === "end") this.end(undefined, message.dropped);
+  }
+
+  async #close(): Promise<void> {
+    this.releaseDispatcher();
+    await this.#owner.unsubscribe(this.id);
+    this.drain();
+    this.#inner.end();
+  }
+}
