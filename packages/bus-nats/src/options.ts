@@ -1,0 +1,163 @@
+import type { NodeConnectionOptions } from "@nats-io/transport-node";
+import {
+  compilePattern,
+  type EventBus,
+  InvalidOptionsError,
+  type Logger,
+  type OverflowPolicy,
+  optionsError,
+  type Pattern,
+} from "@threadbus/core";
+import { z } from "zod";
+import { isValidPrefix } from "./subject.js";
+
+/**
+ * Which events cross the bridge. A string is a system pattern (every kind): `"registry"`,
+ * `"registry.**"`. An object names a kind pattern too: `{ system: "registry", kind: "entry.*" }`
+ * (kind omitted or "" = every kind). Both use the core pattern syntax.
+ */
+export type BridgePattern = string | { system: string; kind?: string };
+
+export interface NatsBridgeOptions {
+  /** The local bus: exports are read from it, imports are sent on it. */
+  bus: EventBus;
+  /** NATS server URL(s), e.g. "nats://127.0.0.1:4222". */
+  servers: string | string[];
+  /** Subject prefix, literal tokens only. Default "threadbus". */
+  prefix?: string;
+  /** Local events to publish to NATS. */
+  export?: BridgePattern[];
+  /** Remote events to subscribe to and send on the local bus. */
+  import?: BridgePattern[];
+  /** This bridge's id, tagged on every export. Default: a random UUID. */
+  origin?: string;
+  /** Exports held while disconnected; past it they are dropped and counted. Default 10,000. */
+  outageBufferSize?: number;
+  /** Buffer of the bridge's subscription on the local bus. Default 8192. */
+  exportBufferSize?: number;
+  /** What that subscription does when full. Default "block" (back-pressure reaches publishers). */
+  exportOverflow?: OverflowPolicy;
+  /** Exports between two round trips to the server (nc.flush()), which bound memory in flight. Default 4096. */
+  flushEvery?: number;
+  /** (origin, subject) pairs tracked for gap and duplicate detection. Default 65,536. */
+  maxTrackedSubjects?: number;
+  /** Extra NATS connection options (auth, TLS, reconnect timing). `servers` wins over `connection.servers`. */
+  connection?: Omit<NodeConnectionOptions, "servers">;
+  /** Bad messages and connection trouble are reported here. Default console. */
+  logger?: Logger;
+}
+
+export interface CompiledFilter {
+  readonly system: Pattern;
+  /** null = every kind. */
+  readonly kind: Pattern | null;
+}
+
+export interface ResolvedBridgeOptions {
+  bus: EventBus;
+  servers: string[];
+  prefix: string;
+  export: CompiledFilter[];
+  import: CompiledFilter[];
+  origin: string;
+  outageBufferSize: number;
+  exportBufferSize: number;
+  exportOverflow: OverflowPolicy;
+  flushEvery: number;
+  maxTrackedSubjects: number;
+  connection: Omit<NodeConnectionOptions, "servers">;
+  logger: Logger;
+}
+
+const bus = z.custom<EventBus>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as EventBus).subscribe === "function" &&
+    typeof (value as EventBus).send === "function",
+  "must be an EventBus (subscribe() and send())",
+);
+
+const logger = z.custom<Logger>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Logger).warn === "function" &&
+    typeof (value as Logger).error === "function",
+  "must have warn() and error() methods",
+);
+
+const nonEmpty = z.string().min(1, "must be a non-empty string");
+const pattern = z.union([nonEmpty, z.object({ system: nonEmpty, kind: z.string().optional() })], {
+  error:
+    'must be a system pattern string or { system, kind? }, e.g. "registry" or { system: "registry", kind: "entry.*" }',
+});
+const count = (min: number) =>
+  z.number().int(`must be an integer >= ${min}`).min(min, `must be an integer >= ${min}`);
+
+const schema = z.object({
+  bus,
+  servers: z.union([nonEmpty, z.array(nonEmpty).min(1, "must name at least one server")]),
+  prefix: z
+    .string()
+    .refine(
+      isValidPrefix,
+      "must be literal subject tokens (printable ASCII, no spaces, '*', '>', '~' or empty tokens)",
+    )
+    .optional(),
+  export: z.array(pattern).optional(),
+  import: z.array(pattern).optional(),
+  origin: z
+    .string()
+    .regex(/^[\x21-\x7e]+$/, "must be a non-empty printable ASCII string")
+    .optional(),
+  outageBufferSize: count(0).optional(),
+  exportBufferSize: count(1).optional(),
+  exportOverflow: z.enum(["block", "drop-oldest", "drop-newest"]).optional(),
+  flushEvery: count(1).optional(),
+  maxTrackedSubjects: count(1).optional(),
+  connection: z.object({}).passthrough().optional(),
+  logger: logger.optional(),
+});
+
+function compileFilters(patterns: BridgePattern[], option: string): CompiledFilter[] {
+  return patterns.map((entry, i) => {
+    const system = typeof entry === "string" ? entry : entry.system;
+    const kind = typeof entry === "string" ? "" : (entry.kind ?? "");
+    try {
+      return { system: compilePattern(system), kind: kind === "" ? null : compilePattern(kind) };
+    } catch (err) {
+      throw new InvalidOptionsError(`${option}.${i}: ${(err as Error).message}`, `${option}.${i}`);
+    }
+  });
+}
+
+/** Validates bridge options up front; throws InvalidOptionsError (code INVALID_OPTIONS) naming the option. */
+export function resolveBridgeOptions(options: NatsBridgeOptions): ResolvedBridgeOptions {
+  const parsed = schema.safeParse(options);
+  if (!parsed.success) throw optionsError(parsed.error);
+  const data = parsed.data;
+  const exports = compileFilters(data.export ?? [], "options.export");
+  const imports = compileFilters(data.import ?? [], "options.import");
+  if (exports.length === 0 && imports.length === 0) {
+    throw new InvalidOptionsError(
+      "options.export/options.import: a bridge needs at least one export or import pattern",
+      "options.export",
+    );
+  }
+  return {
+    bus: data.bus,
+    servers: typeof data.servers === "string" ? [data.servers] : data.servers,
+    prefix: data.prefix ?? "threadbus",
+    export: exports,
+    import: imports,
+    origin: data.origin ?? crypto.randomUUID(),
+    outageBufferSize: data.outageBufferSize ?? 10_000,
+    exportBufferSize: data.exportBufferSize ?? 8192,
+    exportOverflow: data.exportOverflow ?? "block",
+    flushEvery: data.flushEvery ?? 4096,
+    maxTrackedSubjects: data.maxTrackedSubjects ?? 65_536,
+    connection: (data.connection ?? {}) as Omit<NodeConnectionOptions, "servers">,
+    logger: data.logger ?? console,
+  };
+}
