@@ -36,12 +36,15 @@ import {
   kMaxClients,
   kMaxSubscribers,
   kNextSubscription,
+  kSlotDelivered,
+  kSlotDropped,
   kSubscriptions,
   kWake,
+  SLOT_COUNTERS,
 } from "./constants.js";
 import type { OnFull } from "./options.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
-import { CLAIM_CLOSED, CLAIM_FULL, Ring } from "./ring.js";
+import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, Ring } from "./ring.js";
 import { type SubscriptionOwner, WorkerSubscription } from "./worker_subscription.js";
 
 /** Everything a thread needs to use a running WorkerBus; see WorkerBus.handle(). */
@@ -100,7 +103,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     this.control = control;
     this.#maxClients = Atomics.load(this.header, kMaxClients);
     this.#slotBase = DISPATCHER_COUNTERS + this.#maxClients * CLIENT_COUNTERS;
-    const count = this.#slotBase + Atomics.load(this.header, kMaxSubscribers);
+    const count = this.#slotBase + Atomics.load(this.header, kMaxSubscribers) * SLOT_COUNTERS;
     this.#counters = new Float64Array(config.buffer, config.countersOffset, count);
     this.#mine = DISPATCHER_COUNTERS + config.client * CLIENT_COUNTERS;
     control.on("message", (message: DispatcherMessage) => this.#onControl(message));
@@ -166,6 +169,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     } catch (error) {
       this.#pending.delete(token);
       channel.port1.close();
+      // A subscribe caught by stop settles with the stop, as in the in-thread Bus.
+      if (error instanceof BusClosedError) await this.stopped().catch(() => undefined);
       throw error;
     }
     subscription.activate(slot);
@@ -242,7 +247,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       if (slot >= 0) Atomics.store(this.header, kAbortSlots + slot, 0);
       return offset === CLAIM_CLOSED ? false : this.#full("the ring has no room");
     }
-    this.ring.bytes.set(this.#encoder.bytes.subarray(0, length), offset);
+    this.#copyRecord(offset, length);
     this.ring.publish(offset, length, RecordType.send);
     const counters = this.#counters;
     counters[this.#mine + kClientSent]!++;
@@ -278,8 +283,12 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   abstract stop(): Promise<void>;
 
   // SubscriptionOwner
-  dispatcherDropped(slot: number): number {
-    return this.#counters[this.#slotBase + slot]!;
+  dispatcherCounters(slot: number): { dropped: number; delivered: number } {
+    const base = this.#slotBase + slot * SLOT_COUNTERS;
+    return {
+      dropped: this.#counters[base + kSlotDropped]!,
+      delivered: this.#counters[base + kSlotDelivered]!,
+    };
   }
 
   countDropped(count: number): void {
@@ -299,6 +308,11 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   protected finished(): Promise<void> {
     if (this.#finished || this.#failure) return Promise.resolve();
     return new Promise((resolve) => this.#onFinished.push(resolve));
+  }
+
+  /** Resolves once stop() (or detach) has completed; WorkerBus waits for its worker as well. */
+  protected stopped(): Promise<void> {
+    return this.finished();
   }
 
   /** Wakes a dispatcher that sleeps or waits for a blocked subscriber (stop, abort). */
@@ -377,7 +391,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       const offset = this.ring.tryClaim(length);
       if (offset === CLAIM_CLOSED) return false;
       if (offset >= 0) {
-        this.ring.bytes.set(this.#encoder.bytes.subarray(0, length), offset);
+        this.#copyRecord(offset, length);
         this.ring.publish(offset, length, type);
         this.#counters[this.#mine + kClientPublished]!++;
         return true;
@@ -385,6 +399,14 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       delay = Math.min(20, delay + 1);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
+  }
+
+  /**
+   * Copies an encoded record into its claimed space, frame excluded: the frame's length word is
+   * the publish flag, written last by Ring.publish; copying it too would publish the record early.
+   */
+  #copyRecord(offset: number, length: number): void {
+    this.ring.bytes.set(this.#encoder.bytes.subarray(FRAME_BYTES, length), offset + FRAME_BYTES);
   }
 
   /** onFull "wait": retries for at most maxWaitMs, pausing 50 µs between tries. */

@@ -56,11 +56,19 @@ export const kClientPublished = 2;
 export const kClientDropped = 3;
 export const CLIENT_COUNTERS = 4;
 
+/**
+ * Float64 counters per subscription slot, written by the dispatcher only, so a subscription's
+ * stats() on its own thread is exact even while a batch is still in flight to it.
+ */
+export const kSlotDropped = 0;
+export const kSlotDelivered = 1;
+export const SLOT_COUNTERS = 2;
+
 export interface SharedLayout {
   readonly capacity: number;
   readonly maxSubscribers: number;
   readonly maxClients: number;
-  /** Byte offset of the Float64 counters: dispatcher, then clients, then one drop counter per subscription slot. */
+  /** Byte offset of the Float64 counters: dispatcher, then clients, then SLOT_COUNTERS per subscription slot. */
   readonly countersOffset: number;
   readonly counterCount: number;
   /** Byte offset of the ring's data. */
@@ -70,7 +78,7 @@ export interface SharedLayout {
 
 export function sharedLayout(capacity: number, maxSubscribers: number, maxClients: number): SharedLayout {
   const countersOffset = HEADER_WORDS * 4;
-  const counterCount = DISPATCHER_COUNTERS + maxClients * CLIENT_COUNTERS + maxSubscribers;
+  const counterCount = DISPATCHER_COUNTERS + maxClients * CLIENT_COUNTERS + maxSubscribers * SLOT_COUNTERS;
   const ringOffset = align(countersOffset + counterCount * 8, 64);
   return {
     capacity,

@@ -24,8 +24,11 @@ import {
   kMaxClients,
   kMaxSubscribers,
   kSleeping,
+  kSlotDelivered,
+  kSlotDropped,
   kSubscriptions,
   kWake,
+  SLOT_COUNTERS,
 } from "./constants.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
 import { Ring } from "./ring.js";
@@ -100,7 +103,7 @@ export class Dispatcher {
     this.#counters = new Float64Array(
       options.buffer,
       options.countersOffset,
-      this.#slotBase + this.#maxSubscribers,
+      this.#slotBase + this.#maxSubscribers * SLOT_COUNTERS,
     );
     for (let slot = this.#maxSubscribers - 1; slot >= 0; slot--) this.#freeSlots.push(slot);
     this.#slowMs = options.slowSubscriberMs ?? 5000;
@@ -268,7 +271,7 @@ export class Dispatcher {
       }
       state.credits--;
       state.batch.append(bytes, offset, length);
-      state.delivered++;
+      this.#counters[this.#slotBase + state.slot * SLOT_COUNTERS + kSlotDelivered] = ++state.delivered;
       this.#counters[kDelivered]!++;
       if (state.batch.count === 1) this.#touched.push(state);
       else if (state.batch.byteLength >= 1 << 16) state.flush();
@@ -293,7 +296,7 @@ export class Dispatcher {
 
   #countDrop(state: SubscriberState): void {
     state.dropped++;
-    this.#counters[this.#slotBase + state.slot] = state.dropped;
+    this.#counters[this.#slotBase + state.slot * SLOT_COUNTERS + kSlotDropped] = state.dropped;
     this.#counters[kDispatcherDropped]!++;
   }
 
@@ -336,7 +339,8 @@ export class Dispatcher {
     const [system, kind, path] = reader.subscribeStrings(offset);
     const id = `sub.${reader.word(offset, SUBSCRIBE_NUMBER)}`;
     const slot = this.#freeSlots.pop()!;
-    this.#counters[this.#slotBase + slot] = 0;
+    this.#counters[this.#slotBase + slot * SLOT_COUNTERS + kSlotDropped] = 0;
+    this.#counters[this.#slotBase + slot * SLOT_COUNTERS + kSlotDelivered] = 0;
     const overflow = OVERFLOW_CODES[reader.word(offset, SUBSCRIBE_OVERFLOW)]!;
     const bufferSize = reader.word(offset, SUBSCRIBE_BUFFER);
     const state = new SubscriberState(id, system, kind, client, slot, port, bufferSize, overflow, (gone) =>

@@ -28,11 +28,12 @@ export type DispatcherMessage =
 
 /**
  * Dispatcher -> subscriber, on the subscription's port: an ArrayBuffer is a batch of events
- * (codec.ts); this object ends the subscription, carrying the dispatcher-side drop count.
+ * (codec.ts); this object ends the subscription, carrying the dispatcher's final counters.
  */
 export interface EndMessage {
   type: "end";
   dropped: number;
+  delivered: number;
 }
 
 /** Subscriber -> dispatcher: a number returns that many credits; "closing" lifts the limit. */

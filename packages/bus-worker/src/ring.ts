@@ -161,6 +161,8 @@ export class Ring {
       const index = head & mask;
       const length = Atomics.load(words, index >> 2);
       if (length === 0) break; // claimed, not yet published: order requires waiting for it
+      if (length < FRAME_BYTES || length > this.capacity - index)
+        throw new Error(`threadbus ring corrupted: record of ${length} bytes at ${index}`);
       const type = words[(index >> 2) + 1]!;
       if (type !== PADDING_TYPE) {
         if (!handler(type, index, length)) break;

@@ -66,7 +66,7 @@ export class SubscriberState {
     if (this.removed) return;
     this.flush();
     this.removed = true;
-    const end: EndMessage = { type: "end", dropped: this.dropped };
+    const end: EndMessage = { type: "end", dropped: this.dropped, delivered: this.delivered };
     this.port.postMessage(end);
     this.port.off("message", this.#onMessage);
     this.port.close();

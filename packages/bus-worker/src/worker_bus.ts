@@ -141,6 +141,10 @@ export class WorkerBus extends BusClient {
     return this.#stopPromise;
   }
 
+  protected override stopped(): Promise<void> {
+    return this.#stopPromise ?? this.finished();
+  }
+
   get [kDispatcherWorker](): Worker {
     return this.#worker;
   }

@@ -13,8 +13,8 @@ import type { EndMessage } from "./protocol.js";
 /** What a subscription needs from the bus client that owns it. */
 export interface SubscriptionOwner {
   unsubscribe(id: string): Promise<boolean>;
-  /** Dispatcher-side drops of the subscription in `slot`, from shared memory. */
-  dispatcherDropped(slot: number): number;
+  /** The dispatcher's drops and deliveries for the subscription in `slot`, from shared memory. */
+  dispatcherCounters(slot: number): { dropped: number; delivered: number };
   /** Counts drops made on this thread (drop-oldest evictions) in the shared stats. */
   countDropped(count: number): void;
   forget(id: string): void;
@@ -34,8 +34,8 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
   readonly #creditEvery: number;
   #slot = -1;
   #unreturned = 0;
-  /** The dispatcher's drop count once the subscription ended (its slot may be reused after). */
-  #finalDropped: number | null = null;
+  /** The dispatcher's counters once the subscription ended (its slot may be reused after). */
+  #final: { dropped: number; delivered: number } | null = null;
   readonly #onMessage = (message: ArrayBuffer | EndMessage) => this.#handle(message);
   readonly #onEvent = (system: string, kind: string, path: string, data: unknown, hasData: boolean) => {
     this.#inner.offer((hasData ? { system, kind, path, data } : { system, kind, path }) as BusEvent<D>);
@@ -87,25 +87,38 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
     return this.#inner.close();
   }
 
+  /**
+   * Exact as of the dispatcher's progress: `delivered` and dispatcher-side drops come from shared
+   * memory, and events posted but not yet taken off the port count as buffered.
+   */
   stats(): SubscriptionStats {
     this.drain();
-    const stats = this.#inner.stats();
-    const remote = this.#finalDropped ?? (this.#slot >= 0 ? this.#owner.dispatcherDropped(this.#slot) : 0);
-    stats.dropped += remote;
-    return stats;
+    const local = this.#inner.stats();
+    const remote = this.#final ?? this.#remote();
+    const inFlight = Math.max(0, remote.delivered - local.delivered);
+    return {
+      delivered: Math.max(remote.delivered, local.delivered),
+      received: local.received,
+      dropped: local.dropped + remote.dropped,
+      buffered: local.buffered + inFlight,
+    };
+  }
+
+  #remote(): { dropped: number; delivered: number } {
+    return this.#slot >= 0 ? this.#owner.dispatcherCounters(this.#slot) : { dropped: 0, delivered: 0 };
   }
 
   /** Takes every batch already posted to this subscription, synchronously. */
   drain(): void {
-    if (this.#finalDropped !== null) return;
+    if (this.#final !== null) return;
     for (let m = receiveMessageOnPort(this.#port); m !== undefined; m = receiveMessageOnPort(this.#port))
       this.#handle(m.message as ArrayBuffer | EndMessage);
   }
 
   /** Ends the iterator: it yields what is buffered, then ends (or throws `error`). */
-  end(error?: unknown, dropped?: number): void {
-    if (this.#finalDropped === null)
-      this.#finalDropped = dropped ?? (this.#slot >= 0 ? this.#owner.dispatcherDropped(this.#slot) : 0);
+  end(error?: unknown, final?: { dropped: number; delivered: number }): void {
+    if (this.#final !== null) return;
+    this.#final = final ?? this.#remote();
     this.#port.off("message", this.#onMessage);
     this.#port.close();
     this.#owner.forget(this.id);
@@ -146,7 +159,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
         const evicted = this.#inner.stats().dropped - before;
         if (evicted > 0) this.#owner.countDropped(evicted);
       }
-    } else if (message.type === "end") this.end(undefined, message.dropped);
+    } else if (message.type === "end") this.end(undefined, message);
   }
 
   async #close(): Promise<void> {
