@@ -38,7 +38,27 @@ function logScale(values: readonly number[]): { x: (v: number) => number; ticks:
   return { x: (v) => (Math.max(0, Math.log10(Math.max(v, lo)) - Math.log10(lo)) / span) * PLOT_WIDTH, ticks };
 }
 
-function panel(title: string, cases: readonly CaseResult[], top: number): { svg: string; height: number } {
+/** Each peer keeps one colour in every group and panel, in order of first appearance. */
+class PeerColours {
+  readonly #assigned = new Map<string, string>();
+
+  of(subject: string, threadbus: boolean): string {
+    if (threadbus) return OURS;
+    let colour = this.#assigned.get(subject);
+    if (colour === undefined) {
+      colour = PEERS[this.#assigned.size % PEERS.length]!;
+      this.#assigned.set(subject, colour);
+    }
+    return colour;
+  }
+}
+
+function panel(
+  title: string,
+  cases: readonly CaseResult[],
+  top: number,
+  colours: PeerColours,
+): { svg: string; height: number } {
   const values = cases.flatMap((c) => c.measurements.flatMap((m) => [m.value, m.p99 ?? m.value]));
   if (values.length === 0) return { svg: "", height: 0 };
   const { x, ticks } = logScale(values);
@@ -48,9 +68,8 @@ function panel(title: string, cases: readonly CaseResult[], top: number): { svg:
   for (const c of cases) {
     parts.push(`<text x="10" y="${y + 11}" class="case">${escapeXml(c.label)}</text>`);
     y += BAR_HEIGHT + BAR_GAP;
-    let peer = 0;
     for (const m of c.measurements) {
-      const color = m.threadbus ? OURS : PEERS[peer++ % PEERS.length]!;
+      const color = colours.of(m.subject, m.threadbus);
       parts.push(`<text x="${LABEL_WIDTH - 8}" y="${y + 11}" class="label">${escapeXml(m.subject)}</text>`);
       if (m.p99 !== undefined) {
         parts.push(
@@ -88,9 +107,10 @@ export function renderChart(results: Results): string {
   const cases = results.scenarios.flatMap((s) => s.cases);
   const sections: string[] = [];
   let y = 40;
+  const colours = new PeerColours();
   for (const { unit, title } of PANELS) {
     const inPanel = cases.filter((c) => c.measurements.some((m) => m.unit === unit));
-    const { svg, height } = panel(title, inPanel, y);
+    const { svg, height } = panel(title, inPanel, y, colours);
     sections.push(svg);
     y += height;
   }

@@ -51,10 +51,13 @@ export function renderTable(results: Results): string {
         m.p99 === undefined ? "" : formatValue(m.p99, m.unit),
         m.threadbus ? "" : ratiosFor(c, m.subject),
       ]);
-      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      // Columns empty for every row (no spread in quick mode, no percentiles for throughput) are left out.
+      const shown = header.map((_, i) => i < 2 || rows.some((r) => r[i] !== ""));
+      const keep = <T>(cells: readonly T[]): T[] => cells.filter((_, i) => shown[i]);
+      const widths = keep(header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length))));
       out.push(`  ${c.label}`);
-      out.push(`    ${pad(header, widths)}`.trimEnd());
-      for (const row of rows) out.push(`    ${pad(row, widths)}`.trimEnd());
+      out.push(`    ${pad(keep(header), widths)}`.trimEnd());
+      for (const row of rows) out.push(`    ${pad(keep(row), widths)}`.trimEnd());
       for (const s of c.skipped) out.push(`    - ${s.subject}: skipped: ${s.reason}`);
     }
   }

@@ -26,7 +26,11 @@ export const twoPublishersScenario: Scenario = {
         const counter = new Counter(await bus.subscribe("orders", "created"));
         const threads = await PublisherThreads.start(2);
         try {
-          await threads.request({ attach: bus.handle() }, "attached");
+          // Each thread needs its own handle; its MessagePort must be transferred.
+          await threads.request((_i: number) => {
+            const handle = bus.handle();
+            return { message: { attach: handle }, transfer: [handle.port] };
+          }, "attached");
         } catch (error) {
           await threads.close();
           await bus.stop();

@@ -7,30 +7,15 @@ import { nowNs } from "../stats.js";
 import { publish } from "../subjects/publish.js";
 import { loadWorkerModule } from "../subjects/worker_bus.js";
 
+type WorkerModule = typeof import("@threadbus/worker");
+
 const TASK_FILE = fileURLToPath(new URL("../workers/cpu_task.js", import.meta.url));
 const THREADS = 2;
 /** Tasks in flight at most in the raw piscina peer: the same bound as the pool subscription's buffer. */
 const IN_FLIGHT = 1024;
 
-/** The part of subscribePool() used here, declared locally so bench builds without the package. */
-type SubscribePool = (
-  bus: Bus,
-  system: string,
-  kind: string,
-  options: {
-    filename: string;
-    pool: { minThreads: number; maxThreads: number };
-    onResult: () => void;
-    onError: (event: unknown, error: unknown) => void;
-  },
-) => Promise<{ close(): Promise<void> }>;
-
-async function loadSubscribePool(): Promise<SubscribePool> {
-  const module = await loadWorkerModule();
-  if (typeof module.subscribePool !== "function") {
-    throw new Unavailable("@threadbus/worker does not export subscribePool() yet");
-  }
-  return module.subscribePool as SubscribePool;
+async function loadSubscribePool(): Promise<WorkerModule["subscribePool"]> {
+  return (await loadWorkerModule()).subscribePool;
 }
 
 export const poolScenario: Scenario = {
@@ -49,7 +34,7 @@ export const poolScenario: Scenario = {
   async run(recorder: CaseRecorder) {
     const subscribePool = await loadSubscribePool();
     for (const { spin, label, count } of [
-      { spin: 0, label: "empty task", count: recorder.quick ? 10_000 : 100_000 },
+      { spin: 0, label: "empty task", count: recorder.quick ? 4_000 : 50_000 },
       { spin: 1_500, label: "~20 µs task", count: recorder.quick ? 5_000 : 50_000 },
     ]) {
       const makeEvent = (seq: number) => ({

@@ -35,11 +35,13 @@ export class PublisherThreads {
     return new PublisherThreads(workers);
   }
 
-  /** Sends each worker `message` and waits for its string answer (`expect`), failing on { error }. */
+  /**
+   * Sends each worker a message (the same one, or one per worker from a function returning the
+   * message and what to transfer) and waits for its string answer `expect`; `{ error }` rejects.
+   */
   async request(
-    message: unknown,
+    message: unknown | ((index: number) => { message: unknown; transfer: TransferListItem[] }),
     expect: string,
-    transfer?: (i: number) => readonly TransferListItem[],
   ): Promise<void> {
     await Promise.all(
       this.workers.map(
@@ -55,7 +57,10 @@ export class PublisherThreads {
               }
             };
             worker.on("message", onMessage);
-            worker.postMessage(message, transfer?.(i) as TransferListItem[] | undefined);
+            if (typeof message === "function") {
+              const each = message(i);
+              worker.postMessage(each.message, each.transfer);
+            } else worker.postMessage(message);
           }),
       ),
     );

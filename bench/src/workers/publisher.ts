@@ -1,5 +1,6 @@
 import { parentPort } from "node:worker_threads";
 import type { EventBus } from "@threadbus/core";
+import type { WorkerBusHandle } from "@threadbus/worker";
 import { publish } from "../subjects/publish.js";
 import { loadWorkerModule } from "../subjects/worker_bus.js";
 
@@ -42,9 +43,8 @@ port.on("message", (message: unknown) => {
 });
 
 async function attach(handle: unknown): Promise<void> {
-  const module = await loadWorkerModule();
-  if (typeof module.attach !== "function") throw new Error("@threadbus/worker does not export attach()");
-  bus = (await (module.attach as (handle: unknown) => Promise<EventBus> | EventBus)(handle)) as EventBus;
+  const { attach } = await loadWorkerModule();
+  bus = attach(handle as WorkerBusHandle);
 }
 
 async function run({ mode, count, body }: RunRequest): Promise<void> {
