@@ -27,6 +27,8 @@ export interface InspectResult {
   slowest: SubscriptionInfo[];
   /** The id of the subscription the dispatcher is blocked on, if any. */
   blockedOn: string | null;
+  /** Subscriptions removed because their port closed (their thread died). */
+  lostSubscribers: number;
 }
 
 /** The object the dispatcher exposes over comlink on its admin port. */
@@ -67,6 +69,7 @@ export class AdminApi {
         .sort((a, b) => b.buffered / b.bufferSize - a.buffered / a.bufferSize)
         .slice(0, 5),
       blockedOn: d.blockedOn,
+      lostSubscribers: d.lostSubscribers,
     };
   }
 }

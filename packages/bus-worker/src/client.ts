@@ -183,7 +183,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   }
 
   async unsubscribe(id: string): Promise<boolean> {
-    if (this.#finished || this.#failure) return false;
+    if (this.#failure) throw this.#failure;
+    if (this.#finished) return false;
     const match = SUBSCRIPTION_ID.exec(id);
     if (match === null) return false;
     this.#subscriptions.get(id)?.releaseDispatcher();
@@ -196,13 +197,14 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       await this.finished();
       return false;
     }
-    const removed = (await reply.catch(() => 0)) === 1;
+    const removed = (await reply.catch(settleClosed(0))) === 1;
     this.#subscriptions.get(id)?.drain();
     return removed;
   }
 
   async flush(): Promise<void> {
-    if (this.#finished || this.#failure) return;
+    if (this.#failure) throw this.#failure;
+    if (this.#finished) return;
     const token = ++this.#token;
     const reply = this.#expect(token);
     const enqueued = await this.#enqueueControl(RecordType.flush, () =>
@@ -213,7 +215,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       await this.finished();
       return;
     }
-    await reply.catch(() => undefined);
+    await reply.catch(settleClosed(0));
     for (const subscription of this.#subscriptions.values()) subscription.drain();
   }
 
@@ -454,6 +456,14 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     }
     return -1;
   }
+}
+
+/** A reply cut short by stop settles with `value`; a failure of the dispatcher still rejects. */
+function settleClosed(value: number): (error: unknown) => number {
+  return (error) => {
+    if (error instanceof BusClosedError) return value;
+    throw error;
+  };
 }
 
 function toError(error: SerializedError): ThreadbusError | Error {

@@ -1,3 +1,4 @@
+import v8 from "node:v8";
 import { InvalidEventError } from "@threadbus/core";
 import { Packr } from "msgpackr";
 import { FRAME_BYTES } from "./ring.js";
@@ -14,15 +15,16 @@ import { FRAME_BYTES } from "./ring.js";
  *   JSON.stringify + encodeInto  ~0.54 µs, decode + JSON.parse ~0.73 µs
  *   v8.serialize                 ~4.6 µs,  v8.deserialize ~2.4 µs
  *   a 64-char string: msgpackr pack ~0.54 µs, Buffer#write ~0.08 µs
- * so strings take a UTF-8 fast path, Uint8Arrays are copied raw, everything else goes through
- * msgpackr (Date, Map, Set, RegExp, typed arrays, bigint survive). msgpackr decodes only from the
+ * so strings take a UTF-8 fast path, Uint8Arrays are copied raw, and everything else goes through
+ * msgpackr (Date, Set, RegExp, typed arrays, bigint survive), except values msgpackr would not
+ * round-trip (a Map, an Error, a cycle), which take v8.serialize: the structured clone itself. msgpackr decodes only from the
  * transferred, non-shared batch buffers, never from SharedArrayBuffer views (slow in its addon).
  */
 
 /** Stop needs no record: it sets CLOSED_BIT on the ring's tail, which every thread sees at once. */
 export const RecordType = { send: 1, subscribe: 2, unsubscribe: 3, flush: 4, detach: 5 } as const;
 
-export const DataTag = { none: 0, string: 1, msgpack: 2, bytes: 3 } as const;
+export const DataTag = { none: 0, string: 1, msgpack: 2, bytes: 3, v8: 4 } as const;
 
 export const OVERFLOW_CODES = ["block", "drop-oldest", "drop-newest"] as const;
 
@@ -57,34 +59,39 @@ const MAX_DEPTH = 64;
 
 const packr = new Packr({ structuredClone: true, useRecords: false, moreTypes: true });
 
-/** Throws InvalidEventError naming "data" for values structured clone refuses or we cannot carry. */
-function assertEncodable(value: unknown, depth: number): void {
-  if (depth > MAX_DEPTH)
-    throw new InvalidEventError(
-      `invalid event: data: nested deeper than ${MAX_DEPTH} levels, or cyclic`,
-      "data",
-    );
+/**
+ * Walks `data` once: throws InvalidEventError naming "data" for what structured clone refuses
+ * (functions, symbols), and returns true when msgpackr would not round-trip it (a Map decodes as
+ * a plain object, an Error loses its class, a cycle is refused): those go through v8.serialize.
+ */
+function needsStructuredClone(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case "function":
     case "symbol":
       throw new InvalidEventError(`invalid event: data: a ${typeof value} cannot be cloned`, "data");
     case "object": {
       if (value === null || ArrayBuffer.isView(value) || value instanceof Date || value instanceof RegExp)
-        return;
-      if (value instanceof Map) {
-        for (const [key, item] of value) {
-          assertEncodable(key, depth + 1);
-          assertEncodable(item, depth + 1);
-        }
-      } else if (Array.isArray(value) || value instanceof Set) {
-        for (const item of value) assertEncodable(item, depth + 1);
+        return false;
+      if (value instanceof Map || value instanceof Error || depth > MAX_DEPTH) return true;
+      let found = false;
+      if (Array.isArray(value) || value instanceof Set) {
+        for (const item of value) found = needsStructuredClone(item, depth + 1) || found;
       } else {
-        for (const key in value) assertEncodable((value as Record<string, unknown>)[key], depth + 1);
+        for (const key in value)
+          found = needsStructuredClone((value as Record<string, unknown>)[key], depth + 1) || found;
       }
-      return;
+      return found;
     }
     default:
-      return;
+      return false;
+  }
+}
+
+function serialize(data: unknown): Uint8Array {
+  try {
+    return v8.serialize(data);
+  } catch (error) {
+    throw new InvalidEventError(`invalid event: data: cannot be cloned: ${(error as Error).message}`, "data");
   }
 }
 
@@ -120,15 +127,17 @@ export class RecordEncoder {
       encoded = data;
       dataBytes = data.byteLength;
     } else if (data !== undefined) {
-      assertEncodable(data, 0);
-      tag = DataTag.msgpack;
-      try {
-        encoded = packr.pack(data);
-      } catch (error) {
-        throw new InvalidEventError(
-          `invalid event: data: cannot be encoded: ${(error as Error).message}`,
-          "data",
-        );
+      if (needsStructuredClone(data, 0)) {
+        tag = DataTag.v8;
+        encoded = serialize(data);
+      } else {
+        tag = DataTag.msgpack;
+        try {
+          encoded = packr.pack(data);
+        } catch {
+          tag = DataTag.v8;
+          encoded = serialize(data);
+        }
       }
       dataBytes = encoded.byteLength;
     }
@@ -336,6 +345,9 @@ export function readBatch(
         break;
       case DataTag.msgpack:
         onEvent(system, kind, path, packr.unpack(text.subarray(start, start + dataBytes)), true);
+        break;
+      case DataTag.v8:
+        onEvent(system, kind, path, v8.deserialize(text.subarray(start, start + dataBytes)), true);
         break;
       default:
         onEvent(system, kind, path, undefined, false);

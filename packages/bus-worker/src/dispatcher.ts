@@ -452,6 +452,10 @@ export class Dispatcher {
     else this.#ports.set(`${message.client}:${message.token}`, message.port);
   }
 
+  get lostSubscribers(): number {
+    return this.#counters[kLostSubscribers]!;
+  }
+
   get blockedOn(): string | null {
     const blocked = this.#blocked;
     return blocked === null ? null : blocked.entries[blocked.next]!.value.id;
