@@ -1,11 +1,17 @@
 import type { BusEvent, EventBus } from "@threadbus/core";
 
-/** Sends between flushes: large enough that the flush costs nothing per event, small enough to keep the queue short. */
+/**
+ * Sends between flushes, each flush awaited before going on. Measured on the quick workloads
+ * (2 vCPU): flushing every 1,024 gave the Bus 2.9 M events/s; letting two chunks of 4,096 be in
+ * flight gave 1.35 M/s (the subscription's default 1,024-event buffer fills and delivery takes
+ * the blocking path) and the WorkerBus with 1 KiB payloads 14 k/s instead of 144 k/s (the ring
+ * fills and send() blocks the thread whose subscriber would drain it).
+ */
 const FLUSH_EVERY = 1024;
 
 /**
  * Sends `count` events the way a steady publisher does: in a loop, awaiting `flush()` every
- * 1024 sends so the queue stays short and the consumer runs. A refused send (a full worker ring,
+ * 1,024 sends so the queue stays short and the consumer runs. A refused send (a full worker ring,
  * or BUS_FULL) is retried after yielding, so every event is delivered and counted.
  */
 export async function publish(
