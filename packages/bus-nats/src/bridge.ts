@@ -337,8 +337,12 @@ export class NatsBridge {
       } else if (status.type === "reconnect") {
         this.#connected = true;
         this.#counters.reconnects++;
+        const held = this.#outage.takeAll();
+        this.#options.logger.warn(
+          `@threadbus/nats: reconnected to ${status.server}; sending ${held.length} held exports (${this.stats().dropped} dropped so far)`,
+        );
         // Synchronously, before the export loop runs again: held exports go out first, in order.
-        for (const pending of this.#outage.takeAll()) this.#publish(pending.subject, pending.payload);
+        for (const pending of held) this.#publish(pending.subject, pending.payload);
       } else if (status.type === "close") {
         this.#connected = false;
         break;
