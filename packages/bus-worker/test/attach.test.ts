@@ -1,5 +1,5 @@
+import type { BusEvent } from "@threadbus/core";
 import { describe, expect, it } from "vitest";
-import type { BusEvent } from "../dist/index.js";
 import { attachedThread, nextMessage, useBuses } from "./support.js";
 
 describe("attach", () => {

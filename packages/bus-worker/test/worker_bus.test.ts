@@ -1,5 +1,5 @@
+import type { BusEvent } from "@threadbus/core";
 import { describe, expect, it } from "vitest";
-import type { BusEvent } from "../dist/index.js";
 import { codeOf, useBuses } from "./support.js";
 
 const event = (system: string, kind: string, path = "", data?: unknown): BusEvent =>
