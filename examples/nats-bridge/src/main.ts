@@ -32,8 +32,8 @@ function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
 }
 
 async function runMachineA(): Promise<void> {
-  let server: OwnServer | null = null;
-  const url = process.env.NATS_URL ?? (server = await startOwnServer()).url;
+  const server: OwnServer | null = process.env.NATS_URL ? null : await startOwnServer();
+  const url = server?.url ?? process.env.NATS_URL!;
   console.log(`NATS at ${url}${server ? " (our own nats-server, loopback only)" : " (NATS_URL)"}`);
   const child = fork(fileURLToPath(import.meta.url), ["machine-b"], {
     env: { ...process.env, NATS_URL: url },
