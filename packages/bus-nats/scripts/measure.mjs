@@ -18,7 +18,10 @@ const WINDOW = 10_000;
 const BATCH = 500;
 
 function findServer() {
-  for (const c of [...(process.env.PATH ?? "").split(delimiter).map((d) => join(d, "nats-server")), "/usr/sbin/nats-server"]) {
+  for (const c of [
+    ...(process.env.PATH ?? "").split(delimiter).map((d) => join(d, "nats-server")),
+    "/usr/sbin/nats-server",
+  ]) {
     try {
       accessSync(c, constants.X_OK);
       return c;
@@ -34,7 +37,9 @@ async function startServer() {
       s.close(() => resolve(port));
     });
   });
-  const child = spawn(findServer(), ["-a", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(findServer(), ["-a", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   await new Promise((resolve, reject) => {
     let log = "";
     child.stderr.on("data", (d) => {
@@ -46,7 +51,12 @@ async function startServer() {
   return { url: `nats://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
 }
 
-const event = (i, sentAt = 0) => ({ system: "measure", kind: "tick", path: `item/${i}`, data: { i, sentAt, body: "x".repeat(32) } });
+const event = (i, sentAt = 0) => ({
+  system: "measure",
+  kind: "tick",
+  path: `item/${i}`,
+  data: { i, sentAt, body: "x".repeat(32) },
+});
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -90,7 +100,11 @@ async function measureBridge(url) {
       waiter?.();
     }
   })();
-  const rate = await throughput((i) => a.send(event(i)), () => count, () => a.flush());
+  const rate = await throughput(
+    (i) => a.send(event(i)),
+    () => count,
+    () => a.flush(),
+  );
   count = 0;
   const lat = await latency(
     (i) =>
@@ -125,7 +139,11 @@ async function measureRaw(url) {
     },
   });
   await sub.flush();
-  const rate = await throughput((i) => pub.publish(subject, payloads[i % 1000]), () => count, () => Promise.resolve());
+  const rate = await throughput(
+    (i) => pub.publish(subject, payloads[i % 1000]),
+    () => count,
+    () => Promise.resolve(),
+  );
   const lat = await latency(
     (i) =>
       new Promise((resolve) => {
@@ -152,7 +170,9 @@ try {
   console.log(row("raw nats.js pub/sub", raw));
   console.log(row("bus -> bridge -> NATS -> bus", bridge));
   const [e, i] = bridge.stats;
-  console.log(`bridge stats: exported ${e.exported}, dropped ${e.dropped}; imported ${i.imported}, lost ${i.lost}, bad ${i.badMessages}`);
+  console.log(
+    `bridge stats: exported ${e.exported}, dropped ${e.dropped}; imported ${i.imported}, lost ${i.lost}, bad ${i.badMessages}`,
+  );
 } finally {
   server?.stop();
 }
