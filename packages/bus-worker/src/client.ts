@@ -44,7 +44,7 @@ import {
 } from "./constants.js";
 import type { OnFull } from "./options.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
-import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, Ring } from "./ring.js";
+import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, RecordTooLargeError, Ring } from "./ring.js";
 import { type SubscriptionOwner, WorkerSubscription } from "./worker_subscription.js";
 
 /** Everything a thread needs to use a running WorkerBus; see WorkerBus.handle(). */
@@ -225,6 +225,11 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       if (this.#failure !== null) this.#counters[this.#mine + kClientRefused]!++;
       return false;
     }
+    const { system, kind, path, data } = event;
+    const encoder = this.#encoder;
+    const ring = this.ring;
+    const length = encoder.measureSend(system, kind, path, data);
+    if (length > ring.maxRecordBytes) throw new RecordTooLargeError(length, ring.maxRecordBytes);
     const signal = options?.signal;
     let slot = -1;
     if (signal !== undefined) {
@@ -235,22 +240,14 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       slot = this.#takeAbortSlot(signal);
       if (slot < 0) return this.#full("no abort slot is free for a signalled send");
     }
-    const length = this.#encoder.encodeSend(
-      event.system,
-      event.kind,
-      event.path,
-      event.data,
-      this.config.client,
-      slot,
-    );
-    let offset = this.ring.tryClaim(length);
+    let offset = ring.tryClaim(length);
     if (offset === CLAIM_FULL) offset = this.#waitForRoom(length);
     if (offset < 0) {
       if (slot >= 0) Atomics.store(this.header, kAbortSlots + slot, 0);
       return offset === CLAIM_CLOSED ? false : this.#full("the ring has no room");
     }
-    this.#copyRecord(offset, length);
-    this.ring.publish(offset, length, RecordType.send);
+    encoder.writeSend(ring.buffer, ring.words, offset, system, kind, path, data, this.config.client, slot);
+    ring.publish(offset, length, RecordType.send);
     const counters = this.#counters;
     counters[this.#mine + kClientSent]!++;
     counters[this.#mine + kClientPublished]!++;

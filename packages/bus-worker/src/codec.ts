@@ -1,6 +1,7 @@
 import v8 from "node:v8";
 import { InvalidEventError } from "@threadbus/core";
 import { Packr } from "msgpackr";
+import { utf8Slice, utf8Write } from "./fast_buffer.js";
 import { FRAME_BYTES } from "./ring.js";
 
 /**
@@ -95,33 +96,51 @@ function serialize(data: unknown): Uint8Array {
   }
 }
 
+/** UTF-8 byte length; the loop answers for ASCII strings (the usual system/kind/path) without a native call. */
+function utf8Length(value: string): number {
+  const length = value.length;
+  for (let i = 0; i < length; i++) if (value.charCodeAt(i) > 0x7f) return Buffer.byteLength(value);
+  return length;
+}
+
+/** Short ASCII strings are stored byte by byte (~7 ns) rather than through Buffer#write (~60 ns a call). */
+function writeString(target: Buffer, value: string, at: number, byteLength: number): void {
+  const length = value.length;
+  if (byteLength === length && length <= 24)
+    for (let i = 0; i < length; i++) target[at + i] = value.charCodeAt(i);
+  else utf8Write(target, value, at, byteLength);
+}
+
 /**
- * Builds records in a per-thread scratch buffer (not shared), so the ring is claimed only once
- * the exact length is known; the caller then copies the record in with one `set`.
+ * Encodes records. A send is measured first (data encoded, string lengths known), then written
+ * straight into its claimed space in the ring: no scratch copy on the hot path. Control records
+ * are rare and go through a per-thread scratch buffer.
  */
 export class RecordEncoder {
   #scratch = Buffer.allocUnsafeSlow(4096);
   #words = new Int32Array(this.#scratch.buffer, 0, 1024);
+  #systemBytes = 0;
+  #kindBytes = 0;
+  #pathBytes = 0;
+  #dataBytes = 0;
+  #tag: number = DataTag.none;
+  #encoded: Uint8Array | null = null;
 
   get bytes(): Uint8Array {
     return this.#scratch;
   }
 
-  /** Encodes a send; returns the record's length in bytes. Throws InvalidEventError for bad data. */
-  encodeSend(
-    system: string,
-    kind: string,
-    path: string,
-    data: unknown,
-    client: number,
-    abortSlot: number,
-  ): number {
+  /**
+   * Measures a send and encodes its data; returns the record's length in bytes. Throws
+   * InvalidEventError for data that cannot be cloned. `writeSend` must follow with the same event.
+   */
+  measureSend(system: string, kind: string, path: string, data: unknown): number {
     let tag: number = DataTag.none;
     let encoded: Uint8Array | null = null;
     let dataBytes = 0;
     if (typeof data === "string") {
       tag = DataTag.string;
-      dataBytes = Buffer.byteLength(data);
+      dataBytes = utf8Length(data);
     } else if (data instanceof Uint8Array && data.constructor === Uint8Array) {
       tag = DataTag.bytes;
       encoded = data;
@@ -141,32 +160,48 @@ export class RecordEncoder {
       }
       dataBytes = encoded.byteLength;
     }
-    // Worst case of UTF-8 is 3 bytes per UTF-16 unit; grow before writing, never mid-write.
-    const maxLength = SEND_HEADER_BYTES + 3 * (system.length + kind.length + path.length) + dataBytes;
-    this.#ensure(maxLength);
-    const scratch = this.#scratch;
-    let at = SEND_HEADER_BYTES;
-    const systemBytes = scratch.write(system, at);
-    at += systemBytes;
-    const kindBytes = scratch.write(kind, at);
-    at += kindBytes;
-    const pathBytes = scratch.write(path, at);
-    at += pathBytes;
-    if (tag === DataTag.string) at += scratch.write(data as string, at);
-    else if (encoded !== null) {
-      scratch.set(encoded, at);
-      at += dataBytes;
+    this.#tag = tag;
+    this.#encoded = encoded;
+    this.#dataBytes = dataBytes;
+    this.#systemBytes = utf8Length(system);
+    this.#kindBytes = utf8Length(kind);
+    this.#pathBytes = utf8Length(path);
+    return SEND_HEADER_BYTES + this.#systemBytes + this.#kindBytes + this.#pathBytes + dataBytes;
+  }
+
+  /** Writes the measured send at `offset` of the ring (frame excluded: Ring.publish writes it). */
+  writeSend(
+    target: Buffer,
+    words: Int32Array,
+    offset: number,
+    system: string,
+    kind: string,
+    path: string,
+    data: unknown,
+    client: number,
+    abortSlot: number,
+  ): void {
+    const base = offset >> 2;
+    words[base + SEND_CLIENT] = client;
+    words[base + SEND_ABORT_SLOT] = abortSlot;
+    const body = base + SEND_BODY_WORD;
+    words[body + BODY_SYSTEM] = this.#systemBytes;
+    words[body + BODY_KIND] = this.#kindBytes;
+    words[body + BODY_PATH] = this.#pathBytes;
+    words[body + BODY_DATA] = this.#dataBytes;
+    words[body + BODY_TAG] = this.#tag;
+    let at = offset + SEND_HEADER_BYTES;
+    writeString(target, system, at, this.#systemBytes);
+    at += this.#systemBytes;
+    writeString(target, kind, at, this.#kindBytes);
+    at += this.#kindBytes;
+    writeString(target, path, at, this.#pathBytes);
+    at += this.#pathBytes;
+    if (this.#tag === DataTag.string) writeString(target, data as string, at, this.#dataBytes);
+    else if (this.#encoded !== null) {
+      target.set(this.#encoded, at);
+      this.#encoded = null;
     }
-    const words = this.#words;
-    words[SEND_CLIENT] = client;
-    words[SEND_ABORT_SLOT] = abortSlot;
-    const body = SEND_BODY_WORD;
-    words[body + BODY_SYSTEM] = systemBytes;
-    words[body + BODY_KIND] = kindBytes;
-    words[body + BODY_PATH] = pathBytes;
-    words[body + BODY_DATA] = dataBytes;
-    words[body + BODY_TAG] = tag;
-    return at;
   }
 
   encodeSubscribe(
@@ -218,10 +253,21 @@ export class RecordEncoder {
   }
 }
 
+/** Interned (system, kind) pairs the dispatcher keeps, at most; a stream reuses few pairs. */
+const NAME_CACHE_SIZE = 1024;
+
 /** Reads strings out of the ring on the dispatcher side (header only, never data). */
 export class RecordReader {
   readonly #text: Buffer;
   readonly #words: Int32Array;
+  /**
+   * Interns (system, kind) by their bytes: decoding two strings per event cost ~0.15 µs, a hash
+   * of the bytes and one comparison ~0.03 µs, and the index's result cache then hits on the
+   * same string objects.
+   */
+  readonly #names = new Map<number, { bytes: Uint8Array; system: string; kind: string }>();
+  system = "";
+  kind = "";
 
   constructor(bytes: Uint8Array, words: Int32Array) {
     this.#text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -232,12 +278,37 @@ export class RecordReader {
     return this.#words[(offset >> 2) + index]!;
   }
 
-  /** A send's system, kind, or path (0, 1, 2). */
-  sendString(offset: number, which: 0 | 1 | 2): string {
+  /** Sets `system` and `kind` from the send record at `offset`. */
+  readNames(offset: number): void {
     const body = (offset >> 2) + SEND_BODY_WORD;
-    let start = offset + SEND_HEADER_BYTES;
-    for (let i = 0; i < which; i++) start += this.#words[body + i]!;
-    return this.#text.toString("utf8", start, start + this.#words[body + which]!);
+    const systemBytes = this.#words[body + BODY_SYSTEM]!;
+    const total = systemBytes + this.#words[body + BODY_KIND]!;
+    const start = offset + SEND_HEADER_BYTES;
+    const text = this.#text;
+    let hash = (0x811c9dc5 ^ systemBytes) >>> 0;
+    for (let i = 0; i < total; i++) hash = Math.imul(hash ^ text[start + i]!, 16777619);
+    const cached = this.#names.get(hash);
+    if (cached !== undefined && cached.bytes.length === total && sameBytes(cached.bytes, text, start)) {
+      this.system = cached.system;
+      this.kind = cached.kind;
+      return;
+    }
+    this.system = utf8Slice(text, start, start + systemBytes);
+    this.kind = utf8Slice(text, start + systemBytes, start + total);
+    if (this.#names.size >= NAME_CACHE_SIZE) this.#names.clear();
+    this.#names.set(hash, {
+      bytes: Uint8Array.prototype.slice.call(text, start, start + total),
+      system: this.system,
+      kind: this.kind,
+    });
+  }
+
+  /** A send's path. */
+  path(offset: number): string {
+    const body = (offset >> 2) + SEND_BODY_WORD;
+    const start =
+      offset + SEND_HEADER_BYTES + this.#words[body + BODY_SYSTEM]! + this.#words[body + BODY_KIND]!;
+    return utf8Slice(this.#text, start, start + this.#words[body + BODY_PATH]!);
   }
 
   /** The subscribe record's system, kind and path (undefined when it has none). */
@@ -265,83 +336,90 @@ export class RecordReader {
  * vs ~0.2 M/s one message per event, see design.md).
  */
 export class BatchWriter {
-  #bytes: Uint8Array;
-  #view: DataView;
+  #buffer: ArrayBuffer;
+  #words: Int32Array;
+  /** Bytes used; entries start on 4-byte boundaries so bodies copy as Int32 words. */
   #length = 0;
   count = 0;
 
   constructor(initial = 4096) {
-    this.#bytes = new Uint8Array(initial);
-    this.#view = new DataView(this.#bytes.buffer);
+    this.#buffer = new ArrayBuffer(initial);
+    this.#words = new Int32Array(this.#buffer);
   }
 
   get byteLength(): number {
     return this.#length;
   }
 
-  /** Copies the body of the send record at `offset` (of `length` bytes) from the ring. */
-  append(ring: Uint8Array, offset: number, length: number): void {
+  /**
+   * Copies the body of the send record at `offset` (of `length` bytes) from the ring, word by
+   * word: ~10 ns for a 100-byte record, where Buffer#copy took ~0.5 µs through its JS path and
+   * Uint8Array#set(subarray) allocates a view per call. Reading up to 3 bytes past the body is
+   * safe: records are padded to 8 bytes inside the ring.
+   */
+  append(ring: Int32Array, offset: number, length: number): void {
     const body = length - SEND_BODY_WORD * 4;
-    const needed = this.#length + 4 + body;
-    if (needed > this.#bytes.byteLength) this.#grow(needed);
-    this.#view.setUint32(this.#length, body, true);
-    const from = offset + SEND_BODY_WORD * 4;
-    this.#bytes.set(ring.subarray(from, from + body), this.#length + 4);
+    const bodyWords = (body + 3) >> 2;
+    const needed = this.#length + 4 + bodyWords * 4;
+    if (needed > this.#buffer.byteLength) this.#grow(needed);
+    const words = this.#words;
+    let to = this.#length >> 2;
+    words[to++] = body;
+    const from = (offset >> 2) + SEND_BODY_WORD;
+    for (let i = 0; i < bodyWords; i++) words[to + i] = ring[from + i]!;
     this.#length = needed;
     this.count++;
   }
 
-  /** Hands over the filled bytes; the writer starts a fresh buffer sized for the next batch. */
-  take(): ArrayBuffer {
-    const full = this.#bytes.buffer as ArrayBuffer;
-    const taken = this.#length === full.byteLength ? full : full.slice(0, this.#length);
-    const next = Math.max(4096, Math.min(1 << 20, this.#length));
-    this.#bytes = new Uint8Array(next);
-    this.#view = new DataView(this.#bytes.buffer);
+  /** Hands the filled batch over (to transfer); the writer starts a fresh buffer. */
+  take(): Uint8Array {
+    const taken = new Uint8Array(this.#buffer, 0, this.#length);
+    this.#buffer = new ArrayBuffer(Math.max(4096, Math.min(1 << 20, this.#length)));
+    this.#words = new Int32Array(this.#buffer);
     this.#length = 0;
     this.count = 0;
     return taken;
   }
 
   #grow(needed: number): void {
-    let size = this.#bytes.byteLength * 2;
+    let size = this.#buffer.byteLength * 2;
     while (size < needed) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.#bytes.subarray(0, this.#length));
-    this.#bytes = next;
-    this.#view = new DataView(next.buffer);
+    const next = new ArrayBuffer(size);
+    new Int32Array(next).set(this.#words.subarray(0, this.#length >> 2));
+    this.#buffer = next;
+    this.#words = new Int32Array(next);
   }
 }
 
-/** Decodes a delivered batch into events, calling `onEvent` for each in order. */
+/** Decodes a delivered batch (entries on 4-byte boundaries) into events, calling `onEvent` for each in order. */
 export function readBatch(
-  buffer: ArrayBuffer,
+  batch: Uint8Array,
   onEvent: (system: string, kind: string, path: string, data: unknown, hasData: boolean) => void,
 ): void {
-  const text = Buffer.from(buffer);
-  const view = new DataView(buffer);
+  const text = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  const words = new Int32Array(batch.buffer, batch.byteOffset, batch.byteLength >> 2);
   let at = 0;
-  while (at < buffer.byteLength) {
-    const size = view.getUint32(at, true);
-    const body = at + 4;
-    const systemBytes = view.getInt32(body, true);
-    const kindBytes = view.getInt32(body + 4, true);
-    const pathBytes = view.getInt32(body + 8, true);
-    const dataBytes = view.getInt32(body + 12, true);
-    const tag = view.getInt32(body + 16, true);
-    let start = body + BODY_HEADER_BYTES;
-    const system = text.toString("utf8", start, start + systemBytes);
+  while (at < batch.byteLength) {
+    const w = at >> 2;
+    const size = words[w]!;
+    const systemBytes = words[w + 1 + BODY_SYSTEM]!;
+    const kindBytes = words[w + 1 + BODY_KIND]!;
+    const pathBytes = words[w + 1 + BODY_PATH]!;
+    const dataBytes = words[w + 1 + BODY_DATA]!;
+    const tag = words[w + 1 + BODY_TAG]!;
+    let start = at + 4 + BODY_HEADER_BYTES;
+    const system = utf8Slice(text, start, start + systemBytes);
     start += systemBytes;
-    const kind = text.toString("utf8", start, start + kindBytes);
+    const kind = utf8Slice(text, start, start + kindBytes);
     start += kindBytes;
-    const path = text.toString("utf8", start, start + pathBytes);
+    const path = utf8Slice(text, start, start + pathBytes);
     start += pathBytes;
     switch (tag) {
       case DataTag.string:
-        onEvent(system, kind, path, text.toString("utf8", start, start + dataBytes), true);
+        onEvent(system, kind, path, utf8Slice(text, start, start + dataBytes), true);
         break;
       case DataTag.bytes:
-        onEvent(system, kind, path, new Uint8Array(buffer.slice(start, start + dataBytes)), true);
+        onEvent(system, kind, path, new Uint8Array(text.subarray(start, start + dataBytes)), true);
         break;
       case DataTag.msgpack:
         onEvent(system, kind, path, packr.unpack(text.subarray(start, start + dataBytes)), true);
@@ -352,8 +430,13 @@ export function readBatch(
       default:
         onEvent(system, kind, path, undefined, false);
     }
-    at = body + size;
+    at += 4 + ((size + 3) & ~3);
   }
+}
+
+function sameBytes(expected: Uint8Array, text: Buffer, start: number): boolean {
+  for (let i = 0; i < expected.length; i++) if (expected[i] !== text[start + i]) return false;
+  return true;
 }
 
 export { FRAME_BYTES };

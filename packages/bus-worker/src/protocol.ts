@@ -27,7 +27,7 @@ export type DispatcherMessage =
   | { type: "finished" };
 
 /**
- * Dispatcher -> subscriber, on the subscription's port: an ArrayBuffer is a batch of events
+ * Dispatcher -> subscriber, on the subscription's port: a Uint8Array (its buffer transferred) is a batch of events
  * (codec.ts); this object ends the subscription, carrying the dispatcher's final counters.
  */
 export interface EndMessage {

@@ -46,6 +46,8 @@ export class RecordTooLargeError extends InvalidEventError {
 export class Ring {
   readonly header: Int32Array;
   readonly bytes: Uint8Array;
+  /** The same bytes as a Buffer, for string writes and copies without allocation. */
+  readonly buffer: Buffer;
   readonly words: Int32Array;
   readonly capacity: number;
   readonly maxRecordBytes: number;
@@ -55,6 +57,7 @@ export class Ring {
     this.header = new Int32Array(buffer, 0, HEADER_WORDS);
     this.capacity = Atomics.load(this.header, kCapacity);
     this.bytes = new Uint8Array(buffer, ringOffset, this.capacity);
+    this.buffer = Buffer.from(buffer, ringOffset, this.capacity);
     this.words = new Int32Array(buffer, ringOffset, this.capacity >> 2);
     this.maxRecordBytes = this.capacity >> 2;
     this.#mask = this.capacity - 1;

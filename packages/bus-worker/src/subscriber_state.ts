@@ -58,8 +58,8 @@ export class SubscriberState {
   /** Posts the pending batch as one transferred buffer. */
   flush(): void {
     if (this.batch.count === 0 || this.removed) return;
-    const buffer = this.batch.take();
-    this.port.postMessage(buffer, [buffer]);
+    const batch = this.batch.take();
+    this.port.postMessage(batch, [batch.buffer as ArrayBuffer]);
   }
 
   end(): void {

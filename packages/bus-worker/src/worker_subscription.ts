@@ -36,7 +36,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
   #unreturned = 0;
   /** The dispatcher's counters once the subscription ended (its slot may be reused after). */
   #final: { dropped: number; delivered: number } | null = null;
-  readonly #onMessage = (message: ArrayBuffer | EndMessage) => this.#handle(message);
+  readonly #onMessage = (message: Uint8Array | EndMessage) => this.#handle(message);
   readonly #onEvent = (system: string, kind: string, path: string, data: unknown, hasData: boolean) => {
     this.#inner.offer((hasData ? { system, kind, path, data } : { system, kind, path }) as BusEvent<D>);
   };
@@ -112,7 +112,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
   drain(): void {
     if (this.#final !== null) return;
     for (let m = receiveMessageOnPort(this.#port); m !== undefined; m = receiveMessageOnPort(this.#port))
-      this.#handle(m.message as ArrayBuffer | EndMessage);
+      this.#handle(m.message as Uint8Array | EndMessage);
   }
 
   /** Ends the iterator: it yields what is buffered, then ends (or throws `error`). */
@@ -150,8 +150,8 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
     return result;
   };
 
-  #handle(message: ArrayBuffer | EndMessage): void {
-    if (message instanceof ArrayBuffer) {
+  #handle(message: Uint8Array | EndMessage): void {
+    if (message instanceof Uint8Array) {
       if (this.#overflow !== "drop-oldest") readBatch(message, this.#onEvent);
       else {
         const before = this.#inner.stats().dropped;

@@ -1,0 +1,26 @@
+/**
+ * Buffer#utf8Write / #utf8Slice: the native methods behind Buffer#write and #toString, without
+ * their argument normalisation. Measured on Node 20: Buffer#toString("utf8", a, b) ~100 ns vs
+ * utf8Slice ~65 ns for a 14-byte string; Buffer#write of a 64-char string ~130-260 ns in the send
+ * path vs utf8Write ~60 ns. Both exist on every Node Buffer; the fallbacks keep us honest if not.
+ */
+interface NativeUtf8 {
+  utf8Write?(value: string, offset: number, length: number): number;
+  utf8Slice?(start: number, end: number): string;
+}
+
+const proto = Buffer.prototype as unknown as NativeUtf8;
+const hasWrite = typeof proto.utf8Write === "function";
+const hasSlice = typeof proto.utf8Slice === "function";
+
+export function utf8Write(target: Buffer, value: string, offset: number, length: number): number {
+  return hasWrite
+    ? (target as unknown as Required<NativeUtf8>).utf8Write(value, offset, length)
+    : target.write(value, offset, length);
+}
+
+export function utf8Slice(source: Buffer, start: number, end: number): string {
+  return hasSlice
+    ? (source as unknown as Required<NativeUtf8>).utf8Slice(start, end)
+    : source.toString("utf8", start, end);
+}
