@@ -12,8 +12,8 @@ const BAR_HEIGHT = 14;
 const BAR_GAP = 4;
 const GROUP_GAP = 16;
 const PLOT_WIDTH = WIDTH - LABEL_WIDTH - 110;
-const OURS = "#e4572e";
-const PEERS = ["#4c78a8", "#72b7b2", "#9d9d9d", "#b279a2", "#54a24b"];
+const OURS = ["#e4572e", "#f59e0b", "#b8321a", "#f4a582"];
+const PEERS = ["#4c78a8", "#72b7b2", "#9d9d9d", "#b279a2", "#54a24b", "#8c6d31", "#6b6ecf", "#17becf"];
 
 const PANELS: readonly { unit: Unit; title: string }[] = [
   { unit: "events/s", title: "Throughput: events/s (longer is better)" },
@@ -38,16 +38,17 @@ function logScale(values: readonly number[]): { x: (v: number) => number; ticks:
   return { x: (v) => (Math.max(0, Math.log10(Math.max(v, lo)) - Math.log10(lo)) / span) * PLOT_WIDTH, ticks };
 }
 
-/** Each peer keeps one colour in every group and panel, in order of first appearance. */
+/** Each subject keeps one colour in every group and panel: oranges for threadbus, others for peers. */
 class PeerColours {
-  readonly #assigned = new Map<string, string>();
+  readonly #ours = new Map<string, string>();
+  readonly #peers = new Map<string, string>();
 
   of(subject: string, threadbus: boolean): string {
-    if (threadbus) return OURS;
-    let colour = this.#assigned.get(subject);
+    const [assigned, palette] = threadbus ? [this.#ours, OURS] : [this.#peers, PEERS];
+    let colour = assigned.get(subject);
     if (colour === undefined) {
-      colour = PEERS[this.#assigned.size % PEERS.length]!;
-      this.#assigned.set(subject, colour);
+      colour = palette[assigned.size % palette.length]!;
+      assigned.set(subject, colour);
     }
     return colour;
   }

@@ -24,5 +24,7 @@ export function formatValue(value: number, unit: Unit): string {
 }
 
 export function formatRatio(ratio: number): string {
-  return ratio >= 10 ? `${ratio.toFixed(0)}x` : `${ratio.toFixed(2)}x`;
+  if (ratio >= 10) return `${ratio.toFixed(0)}x`;
+  // Two significant digits below 0.1, so 0.004x does not print as "0.00x".
+  return ratio >= 0.1 ? `${ratio.toFixed(2)}x` : `${ratio.toPrecision(2)}x`;
 }

@@ -22,6 +22,8 @@ export const measurementSchema = z.object({
   /** Who was measured: "threadbus Bus", "EventEmitter2 (wildcard)", ... */
   subject: z.string().min(1),
   threadbus: z.boolean(),
+  /** Ratios are taken only between subjects of the same group ("in-thread" vs "cross-thread"). */
+  group: z.string().optional(),
   unit: unitSchema,
   /** The headline: mean over repeats (for latency, the p50 averaged over repeats). */
   value: finite,

@@ -68,6 +68,8 @@ export class CaseRecorder {
       subject: string;
       threadbus: boolean;
       unit: Unit;
+      /** Set when a case mixes kinds of subject: ratios are only taken within one group. */
+      group?: string;
       note?: string;
       setup: () => Promise<S> | S;
       warmup?: (state: S) => Promise<unknown>;
@@ -103,6 +105,7 @@ export class CaseRecorder {
       const measurement: Measurement = {
         subject: spec.subject,
         threadbus: spec.threadbus,
+        ...(spec.group ? { group: spec.group } : {}),
         unit: spec.unit,
         value: mean,
         samples: values,
@@ -129,7 +132,7 @@ export class CaseRecorder {
     this.options.progress.done(`${target.id} · ${subject}`, `skipped: ${reason}`, 0);
   }
 
-  /** Fills in every case's ratios: each threadbus subject against each peer of the same case. */
+  /** Fills in every case's ratios: each threadbus subject against each peer of the same case and group. */
   finish(): CaseResult[] {
     for (const target of this.cases) {
       target.ratios = [];
@@ -139,6 +142,7 @@ export class CaseRecorder {
         // Memory deltas hover around zero and change sign: a ratio of them means nothing.
         if (subject.unit === "bytes") continue;
         for (const peer of peers) {
+          if (peer.group !== subject.group) continue;
           const ratio = HIGHER_IS_BETTER[subject.unit]
             ? subject.value / peer.value
             : peer.value / subject.value;

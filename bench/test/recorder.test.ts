@@ -129,3 +129,25 @@ describe("CaseRecorder", () => {
     expect(m?.p999).toBeUndefined();
   });
 });
+
+describe("ratio groups", () => {
+  it("compares subjects only within their group, so in-thread is never set against cross-thread", async () => {
+    const rec = recorder(1);
+    const target = rec.case("f", "f");
+    const add = (subject: string, threadbus: boolean, group: string, value: number) =>
+      rec.subject(target, {
+        subject,
+        threadbus,
+        group,
+        unit: "µs",
+        setup: () => null,
+        repeat: () => ({ value }),
+      });
+    await add("threadbus Bus", true, "in-thread", 4);
+    await add("threadbus WorkerBus", true, "cross-thread", 100);
+    await add("eventemitter3", false, "in-thread", 2);
+    await add("postMessage", false, "cross-thread", 50);
+    const pairs = rec.finish()[0]!.ratios.map((r) => `${r.subject} / ${r.peer} = ${r.ratio}`);
+    expect(pairs).toEqual(["threadbus Bus / eventemitter3 = 0.5", "threadbus WorkerBus / postMessage = 0.5"]);
+  });
+});

@@ -14,7 +14,7 @@ export const latencyScenario: Scenario = {
   id: "f-latency",
   title: "latency percentiles at fixed offered rates",
   measures:
-    "Microseconds from an event's intended send time to its arrival at the subscriber (hdr-histogram-js, corrected for coordinated omission), events offered at a fixed rate from the main thread; headline is the p50, p99 beside it. In-thread: threadbus Bus, and eventemitter3, which is synchronous, so its figure is the floor of the pacing loop itself. Cross-thread round trip back to the main thread: threadbus WorkerBus; postMessage to an echo worker, one per event; and hand-batched postMessage (up to 64 per message, flushed every event-loop turn).",
+    "Microseconds from an event's intended send time to its arrival at the subscriber (hdr-histogram-js, corrected for coordinated omission), events offered at a fixed rate from the main thread; headline is the p50, p99 beside it. In-thread: threadbus Bus, and eventemitter3, which is synchronous, so its figure is the floor of the pacing loop itself. Ratios compare in-thread with in-thread and cross-thread with cross-thread only. Cross-thread round trip back to the main thread: threadbus WorkerBus; postMessage to an echo worker, one per event; and hand-batched postMessage (up to 64 per message, flushed every event-loop turn).",
   async run(recorder: CaseRecorder) {
     const rates = recorder.quick ? [1_000, 10_000] : [1_000, 10_000, 50_000];
     const durationMs = recorder.quick ? 300 : 1_000;
@@ -29,6 +29,7 @@ export const latencyScenario: Scenario = {
       await recorder.subject(target, {
         subject: "threadbus Bus",
         threadbus: true,
+        group: "in-thread",
         unit: "µs",
         setup: () => busSubject(new Bus()),
         warmup: (s) => s.measure((send) => offerAtRate(rate, warmupMs, send)),
@@ -38,6 +39,7 @@ export const latencyScenario: Scenario = {
       await recorder.subject(target, {
         subject: "threadbus WorkerBus",
         threadbus: true,
+        group: "cross-thread",
         unit: "µs",
         setup: async () => busSubject(await startWorkerBus()),
         warmup: (s) => s.measure((send) => offerAtRate(rate, warmupMs, send)),
@@ -47,6 +49,7 @@ export const latencyScenario: Scenario = {
       await recorder.subject(target, {
         subject: "eventemitter3 (synchronous floor)",
         threadbus: false,
+        group: "in-thread",
         unit: "µs",
         setup() {
           const emitter = eventEmitter3();
@@ -68,6 +71,7 @@ export const latencyScenario: Scenario = {
         await recorder.subject(target, {
           subject: batch === 1 ? "postMessage, 1 event per message" : "postMessage, batches of up to 64",
           threadbus: false,
+          group: "cross-thread",
           unit: "µs",
           setup: async () => echoSubject(await EchoChannel.start(), batch),
           warmup: (s) => s.measure((send, end) => offerAtRate(rate, warmupMs, send, end)),
