@@ -1,7 +1,7 @@
 // Quick measurements of the worker bus (not a test, not the bench harness):
 //   node scripts/measure.mjs            (build first: pnpm --filter @threadbus/worker build)
-// 1. throughput main-thread publisher -> dispatcher -> one main-thread subscriber, 64-byte payload,
-//    vs plain postMessage one message per event through a forwarding worker (same shape);
+// 1. throughput main-thread publisher -> dispatcher -> one subscriber (in a worker), 64-byte
+//    payload, vs plain postMessage of one message per event from the main thread to that worker;
 // 2. publisher-side cost of send() with room in the ring;
 // 3. latency publish -> subscriber at 10k events/s offered (publisher in an attached worker).
 import { MessageChannel, Worker } from "node:worker_threads";
@@ -11,61 +11,65 @@ const N = Number(process.env.N ?? 1_000_000);
 const payload = "x".repeat(64);
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-async function busThroughput() {
-  const bus = await WorkerBus.start({ ringBytes: 1 << 24 });
-  const sub = await bus.subscribe("m", "", { bufferSize: 65_536 });
-  const iterator = sub[Symbol.asyncIterator]();
+/** A subscriber thread: counts `N` events (through the bus, or plain messages on a port) and reports. */
+const counterSource = `
+  import { workerData, parentPort } from "node:worker_threads";
+  const { N, handle, port } = workerData;
+  if (handle) {
+    const { attach } = await import(${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)});
+    const bus = attach(handle);
+    const sub = await bus.subscribe("m", "", { bufferSize: 65536 });
+    parentPort.postMessage("ready");
+    let n = 0;
+    for await (const e of sub) if (++n === N) break;
+    parentPort.postMessage(n);
+    await bus.stop();
+  } else {
+    let n = 0;
+    port.on("message", () => { if (++n === N) { parentPort.postMessage(n); port.close(); } });
+    parentPort.postMessage("ready");
+  }`;
+
+function counter(workerData, transferList) {
+  const worker = new Worker(counterSource, { eval: true, workerData, transferList });
+  const ready = new Promise((resolve) => worker.once("message", resolve));
+  const done = ready.then(() => new Promise((resolve) => worker.once("message", resolve)));
+  return { worker, ready, done };
+}
+
+/** Publishes N events from the main thread in bursts (yielding so ports and timers run). */
+async function publish(send) {
   const event = { system: "m", kind: "tick", path: "p/1", data: payload };
-  const started = performance.now();
-  let received = 0;
-  const consumer = (async () => {
-    while (received < N) {
-      await iterator.next();
-      received++;
-    }
-  })();
-  let sent = 0;
-  while (sent < N) {
-    // Publish in bursts and let the consumer (same thread) run in between.
-    for (let i = 0; i < 2000 && sent < N; i++) if (bus.send(event)) sent++;
+  for (let sent = 0; sent < N; ) {
+    for (let i = 0; i < 4000 && sent < N; i++) if (send(event)) sent++;
     await tick();
   }
-  await consumer;
+}
+
+async function busThroughput() {
+  const bus = await WorkerBus.start({ ringBytes: 1 << 24 });
+  const handle = bus.handle();
+  const { ready, done } = counter({ N, handle }, [handle.port]);
+  await ready;
+  const started = performance.now();
+  await publish((e) => bus.send(e));
+  await done;
   const rate = N / ((performance.now() - started) / 1000);
   await bus.stop();
   return rate;
 }
 
 async function postMessageThroughput() {
-  const input = new MessageChannel();
-  const output = new MessageChannel();
-  const worker = new Worker(
-    `const { workerData } = require("node:worker_threads");
-     const { input, output } = workerData;
-     input.on("message", (m) => output.postMessage(m));`,
-    {
-      eval: true,
-      workerData: { input: input.port2, output: output.port2 },
-      transferList: [input.port2, output.port2],
-    },
-  );
-  await new Promise((resolve) => worker.once("online", resolve));
-  const event = { system: "m", kind: "tick", path: "p/1", data: payload };
+  const channel = new MessageChannel();
+  const { worker, ready, done } = counter({ N, port: channel.port2 }, [channel.port2]);
+  await ready;
   const started = performance.now();
-  let received = 0;
-  const done = new Promise((resolve) => {
-    output.port1.on("message", () => {
-      if (++received === N) resolve();
-    });
+  await publish((e) => {
+    channel.port1.postMessage(e);
+    return true;
   });
-  for (let sent = 0; sent < N; ) {
-    for (let i = 0; i < 2000 && sent < N; i++, sent++) input.port1.postMessage(event);
-    await tick();
-  }
   await done;
   const rate = N / ((performance.now() - started) / 1000);
-  output.port1.close();
-  input.port1.close();
   await worker.terminate();
   return rate;
 }
@@ -138,8 +142,10 @@ async function latency() {
 const bus = await busThroughput();
 const plain = await postMessageThroughput();
 console.log(`throughput, 64-byte payload, ${N} events:`);
-console.log(`  WorkerBus (ring + dispatcher + batched MessagePort): ${(bus / 1e6).toFixed(2)} M events/s`);
-console.log(`  plain postMessage, one message per event:            ${(plain / 1e6).toFixed(2)} M events/s`);
+console.log(`  WorkerBus (ring, dispatcher, batched port, for-await): ${(bus / 1e6).toFixed(2)} M events/s`);
+console.log(
+  `  plain postMessage, one message per event:              ${(plain / 1e6).toFixed(2)} M events/s`,
+);
 console.log(`  ratio: ${(bus / plain).toFixed(1)}x`);
 console.log("send() cost with room (µs per event):", await sendCost());
 console.log("latency publish -> subscriber at 10k events/s offered (µs):", await latency());

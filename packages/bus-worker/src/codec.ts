@@ -374,7 +374,8 @@ export class BatchWriter {
   /** Hands the filled batch over (to transfer); the writer starts a fresh buffer. */
   take(): Uint8Array {
     const taken = new Uint8Array(this.#buffer, 0, this.#length);
-    this.#buffer = new ArrayBuffer(Math.max(4096, Math.min(1 << 20, this.#length)));
+    // Size the next buffer for a batch like this one (most streams are steady), at most 64 KiB.
+    this.#buffer = new ArrayBuffer(this.#length > 16_384 ? 65_536 : 16_384);
     this.#words = new Int32Array(this.#buffer);
     this.#length = 0;
     this.count = 0;

@@ -33,7 +33,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
   readonly #overflow: OverflowPolicy;
   readonly #creditEvery: number;
   #slot = -1;
-  #unreturned = 0;
+  #returned = 0;
   /** The dispatcher's counters once the subscription ended (its slot may be reused after). */
   #final: { dropped: number; delivered: number } | null = null;
   readonly #onMessage = (message: Uint8Array | EndMessage) => this.#handle(message);
@@ -135,25 +135,31 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
     const counted = this.#overflow !== "drop-oldest";
     return {
       next: () => {
+        // An event taken from the buffer is counted at once; one handed to a waiting consumer is
+        // counted when its batch is read (#handle). No promise per event is spent on credits.
         const next = iterator.next();
-        return counted ? next.then(this.#credit) : next;
+        if (counted) this.#returnCredits();
+        return next;
       },
       return: () => iterator.return!(),
     };
   }
 
-  readonly #credit = (result: IteratorResult<BusEvent<D>>): IteratorResult<BusEvent<D>> => {
-    if (!result.done && ++this.#unreturned >= this.#creditEvery) {
-      this.#port.postMessage(this.#unreturned);
-      this.#unreturned = 0;
+  #returnCredits(): void {
+    const received = this.#inner.stats().received;
+    const owed = received - this.#returned;
+    if (owed >= this.#creditEvery) {
+      this.#port.postMessage(owed);
+      this.#returned = received;
     }
-    return result;
-  };
+  }
 
   #handle(message: Uint8Array | EndMessage): void {
     if (message instanceof Uint8Array) {
-      if (this.#overflow !== "drop-oldest") readBatch(message, this.#onEvent);
-      else {
+      if (this.#overflow !== "drop-oldest") {
+        readBatch(message, this.#onEvent);
+        this.#returnCredits();
+      } else {
         const before = this.#inner.stats().dropped;
         readBatch(message, this.#onEvent);
         const evicted = this.#inner.stats().dropped - before;
