@@ -365,6 +365,10 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       this.complete();
       return;
     }
+    if (message.type === "warning") {
+      this.logger.warn(message.message);
+      return;
+    }
     const pending = this.#pending.get(message.token);
     if (pending === undefined) return;
     this.#pending.delete(message.token);

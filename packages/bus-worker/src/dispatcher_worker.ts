@@ -6,7 +6,7 @@ import { workerData } from "node:worker_threads";
 import { expose } from "comlink";
 import { AdminApi, portEndpoint } from "./admin.js";
 import { Dispatcher } from "./dispatcher.js";
-import type { DispatcherWorkerData } from "./protocol.js";
+import type { DispatcherMessage, DispatcherWorkerData } from "./protocol.js";
 
 const data = workerData as DispatcherWorkerData;
 const dispatcher = new Dispatcher({
@@ -15,6 +15,11 @@ const dispatcher = new Dispatcher({
   countersOffset: data.countersOffset,
   control: data.control,
   slowSubscriberMs: data.slowSubscriberMs,
+  // Warnings go to the logger of the thread that started the bus (a logger cannot cross threads).
+  warn: (message) => {
+    const warning: DispatcherMessage = { type: "warning", message };
+    data.control.postMessage(warning);
+  },
 });
 expose(new AdminApi(dispatcher), portEndpoint(data.admin));
 await dispatcher.run();

@@ -24,7 +24,9 @@ export type DispatcherMessage =
   | { type: "reply"; token: number; ok: true; value: number }
   | { type: "reply"; token: number; ok: false; error: SerializedError }
   /** The dispatcher drained the ring after stop and is about to exit. */
-  | { type: "finished" };
+  | { type: "finished" }
+  /** A warning for the starting thread's logger (a slow "block" subscriber). */
+  | { type: "warning"; message: string };
 
 /**
  * Dispatcher -> subscriber, on the subscription's port: a Uint8Array (its buffer transferred) is a batch of events

@@ -142,3 +142,21 @@ describe("WorkerBus full ring", () => {
     expect(bus.stats().subscriptions).toBe(1);
   });
 });
+
+describe("WorkerBus slow subscribers", () => {
+  const start = useBuses();
+
+  it("names a block subscriber that holds the dispatcher past slowSubscriberMs in a logger warning", async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => void warnings.push(message), error: () => undefined };
+    const bus = await start({ slowSubscriberMs: 50, logger });
+    const slow = await bus.subscribe("s", "k", { bufferSize: 1 });
+    for (let i = 0; i < 3; i++) bus.send(event("s", "k", String(i)));
+    const deadline = Date.now() + 10_000;
+    while (warnings.length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(slow.id);
+    expect(warnings[0]).toContain("buffer of 1 is full");
+  });
+});
