@@ -94,6 +94,8 @@ export class Dispatcher {
   /** Set when the record at the head needs something that has not arrived yet (a port). */
   #stalled = false;
   #stopped = false;
+  /** The ring's closed bit as of the start of the current pass. */
+  #closing = false;
   #finished = false;
   #eventsRead = 0;
   #startedAt = Date.now();
@@ -132,6 +134,8 @@ export class Dispatcher {
     let spins = 0;
     while (!this.#finished) {
       this.#stalled = false;
+      // Read once per pass, not per record: the tail's cache line is the one publishers CAS on.
+      this.#closing = this.ring.closed;
       const read = this.ring.read(this.#onRecord, CHUNK);
       this.#postBatches();
       if (this.#blocked !== null) {
@@ -213,7 +217,7 @@ export class Dispatcher {
   }
 
   #record(type: number, offset: number, length: number): boolean {
-    if (!this.#stopped && this.ring.closed) {
+    if (!this.#stopped && this.#closing) {
       // A send caught mid-delivery by stop is completed without limits, as the in-thread Bus does.
       if (this.#blocked?.offset === offset)
         for (const entry of this.#blocked.entries) entry.value.unlimited = true;
@@ -223,7 +227,7 @@ export class Dispatcher {
     switch (type) {
       case RecordType.send:
         done = this.#stopped ? this.#dropOnStop(offset) : this.#deliver(offset, length);
-        if (done && this.ring.closed && !this.#stopped) this.#applyStop();
+        if (done && this.#closing && !this.#stopped) this.#applyStop();
         break;
       case RecordType.subscribe:
         done = this.#subscribe(offset);
