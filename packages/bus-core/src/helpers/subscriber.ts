@@ -58,17 +58,40 @@ export class Subscriber<D = unknown> {
   }
 
   async #loop(handler: EventHandler<D>, logger: Logger): Promise<void> {
+    const subscription = this.subscription;
+    const fail = (event: BusEvent<D>, error: unknown) => {
+      this.#failed++;
+      logger.error(
+        `threadbus: handler of ${subscription.id} failed on ${event.system} ${event.kind} '${event.path}'`,
+        error,
+      );
+    };
     try {
-      for await (const event of this.subscription) {
+      if (subscription.nextBatch) {
+        // One await per batch instead of one per event; an async handler is still awaited before the next event.
+        for (
+          let batch = await subscription.nextBatch();
+          batch !== null;
+          batch = await subscription.nextBatch()
+        ) {
+          for (const event of batch) {
+            this.#handled++;
+            try {
+              const pending = handler(event);
+              if (pending !== undefined) await pending;
+            } catch (error) {
+              fail(event, error);
+            }
+          }
+        }
+        return;
+      }
+      for await (const event of subscription) {
         this.#handled++;
         try {
           await handler(event);
         } catch (error) {
-          this.#failed++;
-          logger.error(
-            `threadbus: handler of ${this.subscription.id} failed on ${event.system} ${event.kind} '${event.path}'`,
-            error,
-          );
+          fail(event, error);
         }
       }
     } catch (error) {
