@@ -66,9 +66,9 @@ export function judgeGoals(scenarios: readonly ScenarioResult[]): Goal[] {
     ratioGoal(
       scenarios,
       "b-vs-ee2",
-      "(b) 1,000 wildcard subscriptions: at least 5x EventEmitter2 wildcard mode",
+      "(b) 1,000 wildcard subscriptions: at least 5x EventEmitter2 wildcard mode (callback Subscriber vs listeners)",
       ["b-wildcard"],
-      "threadbus Bus",
+      "threadbus Subscriber (callback)",
       "EventEmitter2 (wildcard)",
       5,
     ),

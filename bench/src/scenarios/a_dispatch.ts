@@ -9,7 +9,7 @@ export const dispatchScenario: Scenario = {
   id: "a-dispatch",
   title: "in-thread dispatch, 1 exact subscriber",
   measures:
-    "Events/s published on one thread and received by one subscriber of that exact name. threadbus: send() in a loop (flush every 1024), the subscriber drains its Subscription with for await; time from the first send to the last event received. Emitters: emit() in a loop with a counting listener (synchronous, so this is the raw in-thread ceiling).",
+    "Events/s published on one thread and received by one subscriber of that exact name. threadbus: send() in a loop (flush every 1024), the subscriber drains its Subscription with for await (threadbus Bus) or gets a callback per event through a Subscriber, which takes buffered events in batches (threadbus Subscriber); time from the first send to the last event received. Emitters: emit() in a loop with a counting listener (synchronous, so this is the raw in-thread ceiling).",
   async run(recorder: CaseRecorder) {
     const count = recorder.quick ? 200_000 : 2_000_000;
     const target = recorder.case("a-dispatch", `1 exact subscriber, ${count.toLocaleString("en")} events`);
@@ -21,6 +21,27 @@ export const dispatchScenario: Scenario = {
         const bus = new Bus();
         const subscription: Subscription = await bus.subscribe("orders", "created");
         return { bus, counter: new Counter(subscription) };
+      },
+      warmup: async ({ bus, counter }) => {
+        await publish(bus, 100_000, (seq) => ({ system: "orders", kind: "created", path: "o/1", data: seq }));
+        await counter.until(100_000);
+      },
+      async repeat({ bus, counter }) {
+        const goal = counter.count + count;
+        const started = nowNs();
+        await publish(bus, count, (seq) => ({ system: "orders", kind: "created", path: "o/1", data: seq }));
+        await counter.until(goal);
+        return { value: count / ((nowNs() - started) / 1e9) };
+      },
+      teardown: ({ bus }) => bus.stop(),
+    });
+    await recorder.subject(target, {
+      subject: "threadbus Subscriber (callback)",
+      threadbus: true,
+      unit: "events/s",
+      async setup() {
+        const bus = new Bus();
+        return { bus, counter: await Counter.viaSubscriber(bus, "orders", "created") };
       },
       warmup: async ({ bus, counter }) => {
         await publish(bus, 100_000, (seq) => ({ system: "orders", kind: "created", path: "o/1", data: seq }));

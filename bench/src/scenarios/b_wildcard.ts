@@ -38,7 +38,7 @@ export const wildcardScenario: Scenario = {
   id: "b-wildcard",
   title: "1,000 wildcard subscriptions, 10 match",
   measures:
-    "Events/s published to 1,000 subscriptions (literal, * and ** filters) of which 10 match each event, so every event is delivered 10 times. threadbus: send() in a loop, 10 subscribers drain their Subscriptions with for await, timed until all 10 received the last event. EventEmitter2 in wildcard mode: emit() in a loop, 10 counting listeners fire.",
+    "Events/s published to 1,000 subscriptions (literal, * and ** filters) of which 10 match each event, so every event is delivered 10 times. threadbus: send() in a loop, 10 subscribers drain their Subscriptions with for await (threadbus Bus) or through callback Subscribers (threadbus Subscriber), timed until all 10 received the last event. EventEmitter2 in wildcard mode: emit() in a loop, 10 counting listeners fire.",
   async run(recorder: CaseRecorder) {
     const count = recorder.quick ? 50_000 : 500_000;
     const others = nonMatching(1000 - MATCHING.length);
@@ -55,6 +55,31 @@ export const wildcardScenario: Scenario = {
         const bus = new Bus();
         const counters: Counter[] = [];
         for (const f of MATCHING) counters.push(new Counter(await bus.subscribe(f.system, f.kind)));
+        // Never iterated: they match nothing, so their buffers stay empty.
+        for (const f of others) await bus.subscribe(f.system, f.kind);
+        return { bus, counters };
+      },
+      warmup: async ({ bus, counters }) => {
+        await publish(bus, 20_000, makeEvent);
+        await allReach(counters, 20_000);
+      },
+      async repeat({ bus, counters }) {
+        const goal = counters[0]!.count + count;
+        const started = nowNs();
+        await publish(bus, count, makeEvent);
+        await allReach(counters, goal);
+        return { value: count / ((nowNs() - started) / 1e9) };
+      },
+      teardown: ({ bus }) => bus.stop(),
+    });
+    await recorder.subject(target, {
+      subject: "threadbus Subscriber (callback)",
+      threadbus: true,
+      unit: "events/s",
+      async setup() {
+        const bus = new Bus();
+        const counters: Counter[] = [];
+        for (const f of MATCHING) counters.push(await Counter.viaSubscriber(bus, f.system, f.kind));
         // Never iterated: they match nothing, so their buffers stay empty.
         for (const f of others) await bus.subscribe(f.system, f.kind);
         return { bus, counters };

@@ -1,4 +1,4 @@
-import type { Subscription } from "@threadbus/core";
+import { type EventBus, Subscriber, type Subscription } from "@threadbus/core";
 
 /**
  * Drains a subscription in a `for await` loop, the way a user consumes one, counting events.
@@ -9,12 +9,25 @@ export class Counter {
   count = 0;
   #target = Number.POSITIVE_INFINITY;
   #reached: (() => void) | null = null;
-  readonly ended: Promise<void>;
+  ended: Promise<void>;
   readonly #onEvent: ((data: unknown) => void) | undefined;
 
-  constructor(subscription: Subscription, onEvent?: (data: unknown) => void) {
+  constructor(subscription: Subscription | null, onEvent?: (data: unknown) => void) {
     this.#onEvent = onEvent;
-    this.ended = this.#drain(subscription);
+    this.ended = subscription ? this.#drain(subscription) : Promise.resolve();
+  }
+
+  /**
+   * Counts through a `Subscriber` (a callback per event, like an emitter listener) instead of
+   * `for await`: the like-for-like threadbus subject beside the synchronous emitter peers.
+   */
+  static async viaSubscriber(bus: EventBus, system: string, kind?: string): Promise<Counter> {
+    const counter = new Counter(null);
+    const subscriber = await Subscriber.start(bus, system, kind, () => {
+      if (++counter.count >= counter.#target) counter.#fire();
+    });
+    counter.ended = subscriber.done;
+    return counter;
   }
 
   async #drain(subscription: Subscription): Promise<void> {
