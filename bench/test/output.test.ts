@@ -9,7 +9,12 @@ import { resultsOf, scenarioWith } from "./helpers.js";
 
 async function sampleResults() {
   const b = await scenarioWith("b-wildcard", "b-wildcard", [
-    { subject: "threadbus Bus", threadbus: true, unit: "events/s", values: [6e6, 6e6, 6e6] },
+    {
+      subject: "threadbus Subscriber (callback)",
+      threadbus: true,
+      unit: "events/s",
+      values: [6e6, 6e6, 6e6],
+    },
     { subject: "EventEmitter2 (wildcard)", threadbus: false, unit: "events/s", values: [1e6, 1e6, 1e6] },
   ]);
   const c10 = await scenarioWith("c10", "c-match-10k-cold", [
@@ -106,7 +111,7 @@ describe("table, chart and README section", () => {
 
   it("replaces only what is between the markers, and refuses a README without them", async () => {
     const section = renderSection(await sampleResults());
-    expect(section).toContain("| b-wildcard label | **threadbus Bus** |");
+    expect(section).toContain("| b-wildcard label | **threadbus Subscriber (callback)** |");
     expect(section).toContain("bench/results/latest.svg");
     const readme = `# title\n${START_MARKER}\nstale section\n${END_MARKER}\nafter\n`;
     const updated = replaceSection(readme, section)!;
