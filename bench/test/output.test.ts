@@ -92,8 +92,8 @@ describe("results file check", () => {
 describe("table, chart and README section", () => {
   it("prints every subject, its ratio to threadbus, skipped subjects and the goals", async () => {
     const table = renderTable(await sampleResults());
-    expect(table).toContain("* threadbus Bus");
-    expect(table).toContain("Bus 6.00x");
+    expect(table).toContain("* threadbus Subscriber (callback)");
+    expect(table).toContain("Subscriber (callback) 6.00x");
     expect(table).toContain("threadbus WorkerBus: skipped: not <built> yet");
     expect(table).toContain("[MISS] (c) cold match cost");
   });
