@@ -238,7 +238,14 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
         return false;
       }
       slot = this.#takeAbortSlot(signal);
-      if (slot < 0) return this.#full("no abort slot is free for a signalled send");
+      if (slot < 0 && this.config.onFull === "wait") {
+        const deadline = performance.now() + this.config.maxWaitMs;
+        while (slot < 0 && performance.now() < deadline) {
+          Atomics.wait(pause, 0, 0, 0.05);
+          slot = this.#takeAbortSlot(signal);
+        }
+      }
+      if (slot < 0) return this.#full(`all ${ABORT_SLOTS} slots for signalled sends are in use`);
     }
     let offset = ring.tryClaim(length);
     if (offset === CLAIM_FULL) offset = this.#waitForRoom(length);

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
-import { InvalidOptionsError, WorkerFailedError } from "@threadbus/core";
+import { BusClosedError, InvalidOptionsError, WorkerFailedError } from "@threadbus/core";
 import { type Remote, wrap } from "comlink";
 import { type AdminApi, type InspectResult, portEndpoint } from "./admin.js";
 import { BusClient, type ClientConfig } from "./client.js";
@@ -102,9 +102,11 @@ export class WorkerBus extends BusClient {
 
   /**
    * A handle for one other thread to `attach()` with (transfer `handle.port`). Throws
-   * InvalidOptionsError once maxClients threads use the bus.
+   * InvalidOptionsError once maxClients threads use the bus, BusClosedError after stop.
    */
   handle(): WorkerBusHandle {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new BusClosedError();
     const client = Atomics.add(this.header, kNextClient, 1) + 1;
     const max = Atomics.load(this.header, kMaxClients);
     if (client >= max)

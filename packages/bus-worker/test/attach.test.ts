@@ -65,3 +65,13 @@ describe("attach", () => {
     for (const handle of handles) handle.port.close();
   });
 });
+
+describe("handle", () => {
+  const start = useBuses();
+
+  it("refuses a handle after stop with BUS_CLOSED", async () => {
+    const bus = await start();
+    await bus.stop();
+    expect(() => bus.handle()).toThrow(expect.objectContaining({ code: "BUS_CLOSED" }));
+  });
+});
