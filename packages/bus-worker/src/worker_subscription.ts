@@ -145,6 +145,16 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
     };
   }
 
+  /**
+   * Every buffered event at once (the core Subscriber's fast path: one promise per batch, and a
+   * delivered batch usually lands whole). Credits are returned as for the iterator.
+   */
+  nextBatch(): Promise<BusEvent<D>[] | null> {
+    const batch = this.#inner.nextBatch();
+    if (this.#overflow !== "drop-oldest") this.#returnCredits();
+    return batch;
+  }
+
   #returnCredits(): void {
     const received = this.#inner.stats().received;
     const owed = received - this.#returned;

@@ -1,4 +1,4 @@
-import type { BusEvent } from "@threadbus/core";
+import { type BusEvent, Subscriber } from "@threadbus/core";
 import { describe, expect, it } from "vitest";
 import { codeOf, useBuses } from "./support.js";
 
@@ -158,5 +158,30 @@ describe("WorkerBus slow subscribers", () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(slow.id);
     expect(warnings[0]).toContain("buffer of 1 is full");
+  });
+});
+
+describe("WorkerBus with the core helpers", () => {
+  const start = useBuses();
+
+  it("a core Subscriber (batch fast path) takes every event in order through a buffer of 2", async () => {
+    const bus = await start();
+    const seen: number[] = [];
+    const subscriber = await Subscriber.start(
+      bus,
+      "h",
+      undefined,
+      (e) => {
+        seen.push(e.data as number);
+      },
+      { bufferSize: 2 },
+    );
+    for (let i = 0; i < 2000; i++) bus.send(event("h", "k", "", i));
+    const deadline = Date.now() + 15_000;
+    while (seen.length < 2000 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    await subscriber.close();
+    expect(bus.stats()).toMatchObject({ delivered: 2000, dropped: 0 });
   });
 });
