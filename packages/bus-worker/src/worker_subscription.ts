@@ -34,10 +34,13 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
   readonly #creditEvery: number;
   #slot = -1;
   #returned = 0;
+  /** Events handed to the inner buffer (an upper bound of those consumed). */
+  #offered = 0;
   /** The dispatcher's counters once the subscription ended (its slot may be reused after). */
   #final: { dropped: number; delivered: number } | null = null;
   readonly #onMessage = (message: Uint8Array | EndMessage) => this.#handle(message);
   readonly #onEvent = (system: string, kind: string, path: string, data: unknown, hasData: boolean) => {
+    this.#offered++;
     this.#inner.offer((hasData ? { system, kind, path, data } : { system, kind, path }) as BusEvent<D>);
   };
 
@@ -156,6 +159,9 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
   }
 
   #returnCredits(): void {
+    // Nothing can be owed before creditEvery events arrived since the last return: skip the
+    // stats() call (an allocation per event would cost GC pauses on the subscriber's thread).
+    if (this.#offered - this.#returned < this.#creditEvery) return;
     const received = this.#inner.stats().received;
     const owed = received - this.#returned;
     if (owed >= this.#creditEvery) {
