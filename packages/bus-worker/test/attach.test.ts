@@ -75,3 +75,33 @@ describe("handle", () => {
     expect(() => bus.handle()).toThrow(expect.objectContaining({ code: "BUS_CLOSED" }));
   });
 });
+
+describe("stop across threads", () => {
+  const start = useBuses();
+
+  it("a stop mid-stream accounts for every send accepted in any thread: delivered or droppedOnStop", async () => {
+    const bus = await start({ ringBytes: 1 << 16, onFull: "drop" });
+    const sub = await bus.subscribe("pub", "**", { bufferSize: 100_000 });
+    const threads = ["x", "y"].map((name) => attachedThread(bus, { role: "flood", name }));
+    await Promise.all(threads.map((thread) => nextMessage(thread)));
+    const accepted = threads.map((thread) => nextMessage<number>(thread));
+    let main = 0;
+    while (bus.stats().sent < 20_000) {
+      if (bus.send({ system: "pub", kind: "main", path: `main:${main}`, data: main })) main++;
+      if (main % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await bus.stop();
+    const perThread = await Promise.all(accepted);
+    const received: Array<{ kind: string; data: number }> = [];
+    for await (const e of sub) received.push({ kind: e.kind, data: e.data as number });
+    const total = main + perThread[0]! + perThread[1]!;
+    const stats = bus.stats();
+    expect(stats.sent).toBe(total);
+    expect(received.length + stats.droppedOnStop).toBe(total);
+    // What was delivered is a prefix of each thread's stream, in order.
+    for (const name of ["main", "x", "y"]) {
+      const mine = received.filter((e) => e.kind === name).map((e) => e.data);
+      expect(mine).toEqual(Array.from({ length: mine.length }, (_, i) => i));
+    }
+  });
+});
