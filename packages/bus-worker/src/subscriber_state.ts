@@ -8,7 +8,7 @@ import type { EndMessage, SubscriberMessage } from "./protocol.js";
  * before the subscriber returns some), its pending batch and its counters.
  */
 export class SubscriberState {
-  readonly batch = new BatchWriter(16_384);
+  readonly batch = new BatchWriter(1024);
   credits: number;
   delivered = 0;
   dropped = 0;
