@@ -1,6 +1,6 @@
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import type { OverflowPolicy } from "@threadbus/core";
-import { BatchWriter } from "./codec.js";
+import { BatchWriter } from "./batch.js";
 import type { EndMessage, SubscriberMessage } from "./protocol.js";
 
 /**

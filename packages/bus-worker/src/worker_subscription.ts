@@ -7,7 +7,7 @@ import {
   type Subscription,
   type SubscriptionStats,
 } from "@threadbus/core";
-import { readBatch } from "./codec.js";
+import { readBatch } from "./batch.js";
 import type { EndMessage } from "./protocol.js";
 
 /** What a subscription needs from the bus client that owns it. */
