@@ -46,7 +46,8 @@ export function resolveSubscribeOptions(options: SubscribeOptions | undefined): 
   };
 }
 
-const logger = z.custom<Logger>(
+/** A Logger as every threadbus options schema accepts it (console fits). */
+export const loggerSchema = z.custom<Logger>(
   (value) =>
     typeof value === "object" &&
     value !== null &&
@@ -61,7 +62,7 @@ export const busOptionsSchema = z.object({
   onFull: z.enum(["throw", "drop"]).optional(),
   slowSubscriberMs: z.number().min(0, "must be >= 0").optional(),
   cacheSize: z.number().int().min(0, "must be a non-negative integer").optional(),
-  logger: logger.optional(),
+  logger: loggerSchema.optional(),
 });
 
 export interface BusOptions {

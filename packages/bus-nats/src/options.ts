@@ -4,6 +4,7 @@ import {
   type EventBus,
   InvalidOptionsError,
   type Logger,
+  loggerSchema,
   type OverflowPolicy,
   optionsError,
   type Pattern,
@@ -78,15 +79,6 @@ const bus = z.custom<EventBus>(
   "must be an EventBus (subscribe() and send())",
 );
 
-const logger = z.custom<Logger>(
-  (value) =>
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Logger).warn === "function" &&
-    typeof (value as Logger).error === "function",
-  "must have warn() and error() methods",
-);
-
 const nonEmpty = z.string().min(1, "must be a non-empty string");
 const pattern = z.union([nonEmpty, z.object({ system: nonEmpty, kind: z.string().optional() })], {
   error:
@@ -117,7 +109,7 @@ const schema = z.object({
   flushEvery: count(1).optional(),
   maxTrackedSubjects: count(1).optional(),
   connection: z.object({}).passthrough().optional(),
-  logger: logger.optional(),
+  logger: loggerSchema.optional(),
 });
 
 function compileFilters(patterns: BridgePattern[], option: string): CompiledFilter[] {

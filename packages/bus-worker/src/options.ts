@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_SUBSCRIBERS, type Logger, optionsError } from "@threadbus/core";
+import { DEFAULT_MAX_SUBSCRIBERS, type Logger, loggerSchema, optionsError } from "@threadbus/core";
 import { z } from "zod";
 import { Ring } from "./ring.js";
 
@@ -35,15 +35,6 @@ export interface ResolvedWorkerBusOptions {
   logger: Logger;
 }
 
-const logger = z.custom<Logger>(
-  (value) =>
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Logger).warn === "function" &&
-    typeof (value as Logger).error === "function",
-  "must have warn() and error() methods",
-);
-
 const schema = z.object({
   ringBytes: z
     .number()
@@ -64,7 +55,7 @@ const schema = z.object({
   onFull: z.enum(["wait", "throw", "drop"]).optional(),
   maxWaitMs: z.number().min(0, "must be >= 0").max(10_000, "must be at most 10000").optional(),
   slowSubscriberMs: z.number().min(0, "must be >= 0").optional(),
-  logger: logger.optional(),
+  logger: loggerSchema.optional(),
 });
 
 /** Validates WorkerBus options up front; throws InvalidOptionsError naming the bad option. */
