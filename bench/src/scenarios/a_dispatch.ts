@@ -1,7 +1,7 @@
-import { Bus, type Subscription } from "@threadbus/core";
+import { Bus } from "@threadbus/core";
 import type { CaseRecorder, Scenario } from "../scenario.js";
 import { nowNs } from "../stats.js";
-import { Counter } from "../subjects/counter.js";
+import { Counter, THREADBUS_CONSUMERS } from "../subjects/counter.js";
 import { type Emitter, eventEmitter2, eventEmitter3, nodeEventEmitter } from "../subjects/emitters.js";
 import { publish } from "../subjects/publish.js";
 
@@ -13,49 +13,34 @@ export const dispatchScenario: Scenario = {
   async run(recorder: CaseRecorder) {
     const count = recorder.quick ? 200_000 : 2_000_000;
     const target = recorder.case("a-dispatch", `1 exact subscriber, ${count.toLocaleString("en")} events`);
-    await recorder.subject(target, {
-      subject: "threadbus Bus",
-      threadbus: true,
-      unit: "events/s",
-      async setup() {
-        const bus = new Bus();
-        const subscription: Subscription = await bus.subscribe("orders", "created");
-        return { bus, counter: new Counter(subscription) };
-      },
-      warmup: async ({ bus, counter }) => {
-        await publish(bus, 100_000, (seq) => ({ system: "orders", kind: "created", path: "o/1", data: seq }));
-        await counter.until(100_000);
-      },
-      async repeat({ bus, counter }) {
-        const goal = counter.count + count;
-        const started = nowNs();
-        await publish(bus, count, (seq) => ({ system: "orders", kind: "created", path: "o/1", data: seq }));
-        await counter.until(goal);
-        return { value: count / ((nowNs() - started) / 1e9) };
-      },
-      teardown: ({ bus }) => bus.stop(),
-    });
-    await recorder.subject(target, {
-      subject: "threadbus Subscriber (callback)",
-      threadbus: true,
-      unit: "events/s",
-      async setup() {
-        const bus = new Bus();
-        return { bus, counter: await Counter.viaSubscriber(bus, "orders", "created") };
-      },
-      warmup: async ({ bus, counter }) => {
-        await publish(bus, 100_000, (seq) => ({ system: "orders", kind: "created", path: "o/1", data: seq }));
-        await counter.until(100_000);
-      },
-      async repeat({ bus, counter }) {
-        const goal = counter.count + count;
-        const started = nowNs();
-        await publish(bus, count, (seq) => ({ system: "orders", kind: "created", path: "o/1", data: seq }));
-        await counter.until(goal);
-        return { value: count / ((nowNs() - started) / 1e9) };
-      },
-      teardown: ({ bus }) => bus.stop(),
-    });
+    for (const { subject, via } of THREADBUS_CONSUMERS) {
+      await recorder.subject(target, {
+        subject,
+        threadbus: true,
+        unit: "events/s",
+        async setup() {
+          const bus = new Bus();
+          return { bus, counter: await Counter.start(bus, "orders", "created", via) };
+        },
+        warmup: async ({ bus, counter }) => {
+          await publish(bus, 100_000, (seq) => ({
+            system: "orders",
+            kind: "created",
+            path: "o/1",
+            data: seq,
+          }));
+          await counter.until(100_000);
+        },
+        async repeat({ bus, counter }) {
+          const goal = counter.count + count;
+          const started = nowNs();
+          await publish(bus, count, (seq) => ({ system: "orders", kind: "created", path: "o/1", data: seq }));
+          await counter.until(goal);
+          return { value: count / ((nowNs() - started) / 1e9) };
+        },
+        teardown: ({ bus }) => bus.stop(),
+      });
+    }
     for (const make of [eventEmitter2, eventEmitter3, nodeEventEmitter]) {
       await recorder.subject(target, {
         subject: make().name,

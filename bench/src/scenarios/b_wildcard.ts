@@ -1,7 +1,7 @@
 import { Bus } from "@threadbus/core";
 import type { CaseRecorder, Scenario } from "../scenario.js";
 import { nowNs } from "../stats.js";
-import { allReach, Counter } from "../subjects/counter.js";
+import { allReach, Counter, THREADBUS_CONSUMERS } from "../subjects/counter.js";
 import { eventEmitter2 } from "../subjects/emitters.js";
 import { publish } from "../subjects/publish.js";
 
@@ -47,56 +47,33 @@ export const wildcardScenario: Scenario = {
       `1,000 subscriptions, 10 match, ${count.toLocaleString("en")} events`,
     );
     const makeEvent = (seq: number) => ({ system: "orders", kind: "created", path: "o/1", data: seq });
-    await recorder.subject(target, {
-      subject: "threadbus Bus",
-      threadbus: true,
-      unit: "events/s",
-      async setup() {
-        const bus = new Bus();
-        const counters: Counter[] = [];
-        for (const f of MATCHING) counters.push(new Counter(await bus.subscribe(f.system, f.kind)));
-        // Never iterated: they match nothing, so their buffers stay empty.
-        for (const f of others) await bus.subscribe(f.system, f.kind);
-        return { bus, counters };
-      },
-      warmup: async ({ bus, counters }) => {
-        await publish(bus, 20_000, makeEvent);
-        await allReach(counters, 20_000);
-      },
-      async repeat({ bus, counters }) {
-        const goal = counters[0]!.count + count;
-        const started = nowNs();
-        await publish(bus, count, makeEvent);
-        await allReach(counters, goal);
-        return { value: count / ((nowNs() - started) / 1e9) };
-      },
-      teardown: ({ bus }) => bus.stop(),
-    });
-    await recorder.subject(target, {
-      subject: "threadbus Subscriber (callback)",
-      threadbus: true,
-      unit: "events/s",
-      async setup() {
-        const bus = new Bus();
-        const counters: Counter[] = [];
-        for (const f of MATCHING) counters.push(await Counter.viaSubscriber(bus, f.system, f.kind));
-        // Never iterated: they match nothing, so their buffers stay empty.
-        for (const f of others) await bus.subscribe(f.system, f.kind);
-        return { bus, counters };
-      },
-      warmup: async ({ bus, counters }) => {
-        await publish(bus, 20_000, makeEvent);
-        await allReach(counters, 20_000);
-      },
-      async repeat({ bus, counters }) {
-        const goal = counters[0]!.count + count;
-        const started = nowNs();
-        await publish(bus, count, makeEvent);
-        await allReach(counters, goal);
-        return { value: count / ((nowNs() - started) / 1e9) };
-      },
-      teardown: ({ bus }) => bus.stop(),
-    });
+    for (const { subject, via } of THREADBUS_CONSUMERS) {
+      await recorder.subject(target, {
+        subject,
+        threadbus: true,
+        unit: "events/s",
+        async setup() {
+          const bus = new Bus();
+          const counters: Counter[] = [];
+          for (const f of MATCHING) counters.push(await Counter.start(bus, f.system, f.kind, via));
+          // Never iterated: they match nothing, so their buffers stay empty.
+          for (const f of others) await bus.subscribe(f.system, f.kind);
+          return { bus, counters };
+        },
+        warmup: async ({ bus, counters }) => {
+          await publish(bus, 20_000, makeEvent);
+          await allReach(counters, 20_000);
+        },
+        async repeat({ bus, counters }) {
+          const goal = counters[0]!.count + count;
+          const started = nowNs();
+          await publish(bus, count, makeEvent);
+          await allReach(counters, goal);
+          return { value: count / ((nowNs() - started) / 1e9) };
+        },
+        teardown: ({ bus }) => bus.stop(),
+      });
+    }
     await recorder.subject(target, {
       subject: "EventEmitter2 (wildcard)",
       threadbus: false,

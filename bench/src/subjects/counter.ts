@@ -1,5 +1,14 @@
 import { type EventBus, Subscriber, type Subscription } from "@threadbus/core";
 
+/** How a threadbus subject consumes: `for await` on the Subscription, or a callback Subscriber. */
+export type ConsumerStyle = "iterator" | "callback";
+
+/** The two threadbus subjects of the in-thread scenarios, named as they appear in results. */
+export const THREADBUS_CONSUMERS: ReadonlyArray<{ subject: string; via: ConsumerStyle }> = [
+  { subject: "threadbus Bus", via: "iterator" },
+  { subject: "threadbus Subscriber (callback)", via: "callback" },
+];
+
 /**
  * Drains a subscription in a `for await` loop, the way a user consumes one, counting events.
  * `until(n)` resolves once n events have arrived in total (counts accumulate across repeats,
@@ -15,6 +24,18 @@ export class Counter {
   constructor(subscription: Subscription | null, onEvent?: (data: unknown) => void) {
     this.#onEvent = onEvent;
     this.ended = subscription ? this.#drain(subscription) : Promise.resolve();
+  }
+
+  /** Subscribes and counts, consuming the way `via` says. */
+  static async start(
+    bus: EventBus,
+    system: string,
+    kind: string | undefined,
+    via: ConsumerStyle,
+  ): Promise<Counter> {
+    return via === "callback"
+      ? Counter.viaSubscriber(bus, system, kind)
+      : new Counter(await bus.subscribe(system, kind));
   }
 
   /**
