@@ -101,9 +101,5 @@ export class AbortError extends ThreadbusError {
 }
 
 export function isThreadbusError(err: unknown): err is ThreadbusError {
-  return (
-    err instanceof Error &&
-    typeof (err as { code?: unknown }).code === "string" &&
-    err instanceof ThreadbusError
-  );
+  return err instanceof ThreadbusError;
 }
