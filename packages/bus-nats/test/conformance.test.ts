@@ -14,7 +14,7 @@ interface Case {
 }
 
 const { cases } = JSON.parse(
-  readFileSync(new URL("../../../../shared/conformance/wildcard.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../bus-core/test/conformance/wildcard.json", import.meta.url), "utf8"),
 ) as { cases: Case[] };
 
 describe.skipIf(NATS_SERVER === null)("wildcard conformance through a real nats-server", () => {
