@@ -1,6 +1,7 @@
 import type { MessagePort, TransferListItem } from "node:worker_threads";
 import type { Endpoint } from "comlink";
 import type { Dispatcher } from "./dispatcher.js";
+import { threadCpuMs } from "./thread_cpu.js";
 
 /** One subscription as `bus.inspect()` shows it. */
 export interface SubscriptionInfo {
@@ -29,6 +30,8 @@ export interface InspectResult {
   blockedOn: string | null;
   /** Subscriptions removed because their port closed (their thread died). */
   lostSubscribers: number;
+  /** CPU time the dispatcher thread has used since it started, in ms (null where the platform does not say). */
+  dispatcherCpuMs: number | null;
 }
 
 /** The object the dispatcher exposes over comlink on its admin port. */
@@ -70,6 +73,7 @@ export class AdminApi {
         .slice(0, 5),
       blockedOn: d.blockedOn,
       lostSubscribers: d.lostSubscribers,
+      dispatcherCpuMs: threadCpuMs(),
     };
   }
 }

@@ -95,5 +95,20 @@ describe("inspect", () => {
     expect(info.ring.occupancy).toBeCloseTo(info.ring.usedBytes / (1 << 16));
     expect(info.eventsRead).toBe(5);
     expect(info.eventsPerSecond.sinceStart).toBeGreaterThan(0);
+    if (process.platform === "linux") expect(info.dispatcherCpuMs).toBeGreaterThanOrEqual(0);
+    else expect(info.dispatcherCpuMs).toBeNull();
+  });
+
+  it("reports the dispatcher thread's own CPU time, which grows while it works", async () => {
+    if (process.platform !== "linux") return;
+    const bus = await start();
+    const before = (await bus.inspect()).dispatcherCpuMs!;
+    const sub = await bus.subscribe("cpu", "", { overflow: "drop-newest", bufferSize: 16 });
+    const until = Date.now() + 300;
+    while (Date.now() < until) for (let i = 0; i < 1000; i++) bus.send({ system: "cpu", kind: "k", path: "" });
+    await bus.flush();
+    const after = (await bus.inspect()).dispatcherCpuMs!;
+    expect(after).toBeGreaterThan(before);
+    await sub.close();
   });
 });
