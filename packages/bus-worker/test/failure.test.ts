@@ -105,7 +105,8 @@ describe("inspect", () => {
     const before = (await bus.inspect()).dispatcherCpuMs!;
     const sub = await bus.subscribe("cpu", "", { overflow: "drop-newest", bufferSize: 16 });
     const until = Date.now() + 300;
-    while (Date.now() < until) for (let i = 0; i < 1000; i++) bus.send({ system: "cpu", kind: "k", path: "" });
+    while (Date.now() < until)
+      for (let i = 0; i < 1000; i++) bus.send({ system: "cpu", kind: "k", path: "" });
     await bus.flush();
     const after = (await bus.inspect()).dispatcherCpuMs!;
     expect(after).toBeGreaterThan(before);
