@@ -10,7 +10,7 @@ export interface SubscriptionInfo {
   kind: string;
   overflow: string;
   bufferSize: number;
-  /** Events posted to the subscriber and not yet handed back as credit (at most bufferSize under "block"). */
+  /** Events delivered to the subscriber's ring (or held back for it) that its consumer has not taken yet. */
   buffered: number;
   delivered: number;
   dropped: number;
@@ -50,7 +50,7 @@ export class AdminApi {
         kind: state.kind,
         overflow: state.overflow,
         bufferSize: state.bufferSize,
-        buffered: Number.isFinite(state.credits) ? Math.max(0, state.bufferSize - state.credits) : 0,
+        buffered: state.pending,
         delivered: state.delivered,
         dropped: state.dropped,
         client: state.client,
