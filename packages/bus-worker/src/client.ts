@@ -122,6 +122,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   readonly #pending = new Map<number, Pending>();
   readonly #subscriptions = new Map<string, WorkerSubscription>();
   #token = 0;
+  /** ready() calls waiting for ring space (they keep the thread alive, see #keepAlive). */
+  #roomWaits = 0;
   /** The measured length of the send being enqueued (see RecordEncoder.measureSend). */
   #length = 0;
   #closed = false;
@@ -145,6 +147,9 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     this.#counters = this.shared.counters;
     this.#mine = clientCounterBase(config.client);
     control.on("message", (message: DispatcherMessage) => this.#onControl(message));
+    // Only a call waiting for its reply keeps this thread alive (see #keepAlive): an attached
+    // worker that is done exits by itself, and the dispatcher sees its port close.
+    control.unref();
     control.once("close", () => {
       if (this.#detaching) this.complete();
       else if (!this.#finished) this.fail(new WorkerFailedError("dispatcher worker failed: its port closed"));
@@ -205,7 +210,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       if (!enqueued) throw new BusClosedError();
       await reply;
     } catch (error) {
-      this.#pending.delete(token);
+      this.#forget(token);
       channel.port1.close();
       // A subscribe caught by stop settles with the stop, as in the in-thread Bus.
       if (error instanceof BusClosedError) await this.stopped().catch(() => undefined);
@@ -238,7 +243,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     const reply = this.#expect(token);
     const encode = () => this.#encoder.encodeControl(this.config.client, token, number);
     if (!(await this.#enqueueControl(RecordType.unsubscribe, encode))) {
-      this.#pending.delete(token);
+      this.#forget(token);
       await this.finished();
       return false;
     }
@@ -254,7 +259,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       this.#encoder.encodeControl(this.config.client, token, 0),
     );
     if (!enqueued) {
-      this.#pending.delete(token);
+      this.#forget(token);
       await this.finished();
       return;
     }
@@ -309,6 +314,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       if (signal?.aborted) throw new AbortError("waiting for room aborted", { cause: signal.reason });
       const seen = Atomics.load(header, kSpaceSeq);
       Atomics.add(header, kSpaceWaiters, 1);
+      this.#roomWaits++;
+      this.#keepAlive();
       try {
         // The dispatcher notifies only while someone waits: look again now that we are counted.
         if (this.ring.used <= half || this.closed) return;
@@ -316,6 +323,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
         if (waited.async) await this.#until(waited.value, signal);
       } finally {
         Atomics.sub(header, kSpaceWaiters, 1);
+        this.#roomWaits--;
+        this.#keepAlive();
       }
     }
   }
@@ -380,7 +389,10 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   /** Resolves once the dispatcher finished (or failed, or this client detached). */
   protected finished(): Promise<void> {
     if (this.#finished || this.#failure) return Promise.resolve();
-    return new Promise((resolve) => this.#onFinished.push(resolve));
+    return new Promise((resolve) => {
+      this.#onFinished.push(resolve);
+      this.#keepAlive();
+    });
   }
 
   /** Resolves once stop() (or detach) has completed; WorkerBus waits for its worker as well. */
@@ -394,6 +406,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     this.#failure = error;
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
+    this.#keepAlive();
     for (const subscription of [...this.#subscriptions.values()]) subscription.fail(error);
     this.#settle();
     this.control.close();
@@ -407,7 +420,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     // one whose end the dispatcher never wrote (a detach cut short) is ended here.
     for (const subscription of [...this.#subscriptions.values()]) subscription.abandon();
     for (const [token, pending] of this.#pending) {
-      this.#pending.delete(token);
+      this.#forget(token);
       pending.reject(new BusClosedError());
     }
     this.#settle();
@@ -481,6 +494,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     const waiting = this.#onFinished;
     this.#onFinished = [];
     for (const resolve of waiting) resolve();
+    this.#keepAlive();
   }
 
   #onControl(message: DispatcherMessage): void {
@@ -498,15 +512,29 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     }
     const pending = this.#pending.get(message.token);
     if (pending === undefined) return;
-    this.#pending.delete(message.token);
+    this.#forget(message.token);
     if (message.ok) pending.resolve(message.value);
     else pending.reject(toError(message.error));
+  }
+
+  #forget(token: number): void {
+    this.#pending.delete(token);
+    this.#keepAlive();
+  }
+
+  /** The control port holds the event loop open while a reply is awaited or room is waited for. */
+  #keepAlive(): void {
+    if (this.#pending.size > 0 || this.#roomWaits > 0 || this.#onFinished.length > 0) this.control.ref();
+    else this.control.unref();
   }
 
   #expect(token: number): Promise<number> {
     const promise = new Promise<number>((resolve, reject) => {
       if (this.#failure) reject(this.#failure);
-      else this.#pending.set(token, { resolve, reject });
+      else {
+        this.#pending.set(token, { resolve, reject });
+        this.#keepAlive();
+      }
     });
     promise.catch(() => undefined);
     return promise;

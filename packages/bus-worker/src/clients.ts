@@ -37,10 +37,21 @@ export class ClientRegistry {
   readonly #releasing: Array<{ client: number; until: number }> = [];
   readonly #onDeath: (client: number) => void;
   readonly #dead = new Set<number>();
+  /** Per client slot: sends and records the dispatcher read from it, since the slot was last given out. */
+  readonly #sendsRead: Float64Array;
+  readonly #recordsRead: Float64Array;
 
   constructor(views: SharedViews, onDeath: (client: number) => void) {
     this.#views = views;
     this.#onDeath = onDeath;
+    this.#sendsRead = new Float64Array(views.maxClients);
+    this.#recordsRead = new Float64Array(views.maxClients);
+  }
+
+  /** The dispatcher read a record of `client` (a send if `send`). */
+  read(client: number, send: boolean): void {
+    this.#recordsRead[client]!++;
+    if (send) this.#sendsRead[client]!++;
   }
 
   get size(): number {
@@ -118,12 +129,19 @@ export class ClientRegistry {
     this.#views.counters[kLiveClients] = 0;
   }
 
+  /**
+   * Gives a slot back. The totals keep what the dispatcher itself read of the thread (its sends
+   * and records), not the thread's own counters: a thread terminated between counting a send and
+   * publishing it counted one the ring never got (its record is torn), and only the reader knows.
+   */
   #release(client: number): void {
     const { counters, clients, header } = this.#views;
     const base = clientCounterBase(client);
-    counters[kRetiredSent]! += counters[base + kClientSent]!;
+    counters[kRetiredSent]! += this.#sendsRead[client]!;
     counters[kRetiredRefused]! += counters[base + kClientRefused]!;
-    counters[kRetiredPublished]! += counters[base + kClientPublished]!;
+    counters[kRetiredPublished]! += this.#recordsRead[client]!;
+    this.#sendsRead[client] = 0;
+    this.#recordsRead[client] = 0;
     counters[base + kClientSent] = 0;
     counters[base + kClientRefused] = 0;
     counters[base + kClientPublished] = 0;

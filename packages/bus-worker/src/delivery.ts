@@ -34,6 +34,7 @@ const kConsumed = 17; // subscriber: events handed to its consumer
 const kReaderSleeping = 32; // subscriber: 1 while it waits for entries
 const kWriterWaiting = 33; // dispatcher: 1 while it waits for room (block, or a drop-oldest backlog)
 const kEnded = 34; // dispatcher: 1 once no entry will follow
+const kTail = 38; // dispatcher: 1 if a last batch of entries follows on the port, after the ring's
 const kClosing = 35; // subscriber: closing: take what is in flight without the bufferSize limit
 const kCapacity = 36;
 const kBufferSize = 37;
@@ -261,11 +262,15 @@ export class DeliveryWriter {
   }
 
   /** No entry will follow: the subscriber ends its iterator after what it holds. Drops a backlog, counted. */
+  /**
+   * No entry will follow: the subscriber ends its iterator after what it holds. A drop-oldest
+   * backlog that the ring cannot take now follows by postMessage, as one last batch (kTail), so
+   * what the subscription held is still delivered after an unsubscribe.
+   */
   end(): void {
     if (this.removed) return;
     this.removed = true;
-    for (let i = 0; i < this.#backlog.length; i++) this.#countDrop();
-    this.#backlog = [];
+    if (this.#backlog.length > 0 && this.pumpBacklog()) this.#postTail();
     this.#dirty = true;
     this.publishCounters();
     this.publish();
@@ -307,6 +312,23 @@ export class DeliveryWriter {
     this.totals.delivered++;
     this.#dirty = true;
     return true;
+  }
+
+  #postTail(): void {
+    const backlog = this.#backlog;
+    let words = 0;
+    for (const entry of backlog) words += entry.length;
+    const tail = new Int32Array(words);
+    let at = 0;
+    for (const entry of backlog) {
+      tail.set(entry, at);
+      at += entry.length;
+      this.delivered++;
+      this.totals.delivered++;
+    }
+    this.#backlog = [];
+    this.port.postMessage(tail.buffer, [tail.buffer]);
+    Atomics.store(this.#ring.header, kTail, 1);
   }
 
   #countDrop(): void {
@@ -398,15 +420,20 @@ export class DeliveryReader {
     this.#wakeDispatcher = wakeDispatcher;
   }
 
-  /** True once the dispatcher ended the subscription and every entry was read. */
+  /** True once the dispatcher ended the subscription and every entry was read (its tail too). */
   get ended(): boolean {
     const header = this.#ring.header;
-    return Atomics.load(header, kEnded) === 1 && Atomics.load(header, kWritePos) === this.#readPos;
+    return (
+      Atomics.load(header, kEnded) === 1 &&
+      Atomics.load(header, kWritePos) === this.#readPos &&
+      Atomics.load(header, kTail) !== 1
+    );
   }
 
   /** True if entries are waiting in the ring. */
   get ready(): boolean {
-    return Atomics.load(this.#ring.header, kWritePos) !== this.#readPos;
+    const header = this.#ring.header;
+    return Atomics.load(header, kWritePos) !== this.#readPos || Atomics.load(header, kTail) === 1;
   }
 
   /**
@@ -417,7 +444,7 @@ export class DeliveryReader {
     const { header, words, bytes, capacity } = this.#ring;
     const end = Atomics.load(header, kWritePos);
     let start = this.#readPos;
-    if (end === start) return 0;
+    if (end === start) return Atomics.load(header, kTail) === 1 ? this.#readTail(out) : 0;
     // The waiting bytes are one piece, or two when they wrap; a PAD entry ends the first piece.
     const first = start & this.#mask;
     const last = end & this.#mask;
@@ -506,6 +533,15 @@ export class DeliveryReader {
       Atomics.store(header, kWriterWaiting, 0);
       this.#wakeDispatcher();
     }
+  }
+
+  /** The last batch a subscription's end sent by postMessage (see DeliveryWriter.end). */
+  #readTail<D>(out: BusEvent<D>[]): number {
+    if (Atomics.load(this.#ring.header, kEnded) !== 1) return 0;
+    Atomics.store(this.#ring.header, kTail, 2);
+    const message = receiveMessageOnPort(this.#port);
+    if (message === undefined) throw new Error("threadbus: a subscription's last batch is missing");
+    return this.#parse(Buffer.from(message.message as ArrayBuffer), out);
   }
 
   #parse<D>(chunk: Buffer, out: BusEvent<D>[]): number {

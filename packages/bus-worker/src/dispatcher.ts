@@ -267,6 +267,8 @@ export class Dispatcher {
     if (done) {
       this.#counters[kConsumedRecords]!++;
       this.#consumedBytes += length;
+      // Word 2 is the client in every record type (SEND_CLIENT, CONTROL_CLIENT).
+      this.#clients.read(this.#reader.word(offset, CONTROL_CLIENT), type === RecordType.send);
     }
     return done;
   }
