@@ -1,21 +1,51 @@
 import { z } from "zod";
 import { InvalidOptionsError } from "./errors.js";
-import type { Logger, OverflowPolicy, SubscribeOptions } from "./types.js";
+import type { Logger, OverflowPolicy, SendOptions, StopOptions, SubscribeOptions } from "./types.js";
 
 export const DEFAULT_BUFFER_SIZE = 1024;
 export const MAX_BUFFER_SIZE = 1 << 24;
 export const DEFAULT_MAX_SUBSCRIBERS = 4096;
+/** How long stop() waits for accepted events to be delivered before it drops and counts the rest. */
+export const DEFAULT_STOP_TIMEOUT_MS = 5000;
+/** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days); a longer one fires at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
 
-/** Turns the first zod issue into an InvalidOptionsError naming the option ("options.bufferSize"). */
+/**
+ * Turns the first zod issue into an InvalidOptionsError naming the option ("options.bufferSize").
+ * An unknown key (every options schema is strict, so a typo like `overflw` is not silently
+ * ignored) is named itself: "options.overflw: unknown option".
+ */
 export function optionsError(error: z.ZodError, prefix = "options"): InvalidOptionsError {
   const issue = error.issues[0];
-  const option = [prefix, ...(issue?.path ?? []).map(String)].join(".");
+  const path = [prefix, ...(issue?.path ?? []).map(String)];
+  if (issue?.code === "unrecognized_keys") {
+    const option = [...path, issue.keys[0] ?? ""].join(".");
+    const others = issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).join(", ")})` : "";
+    return new InvalidOptionsError(`${option}: unknown option${others}`, option);
+  }
+  const option = path.join(".");
   return new InvalidOptionsError(`${option}: ${issue?.message ?? "invalid"}`, option);
 }
 
-const abortSignal = z.custom<AbortSignal>((value) => value instanceof AbortSignal, "must be an AbortSignal");
+/** Parses `value` with a schema, or throws the InvalidOptionsError that optionsError makes. */
+export function parseOptions<T>(schema: z.ZodType<T>, value: unknown, prefix = "options"): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success) throw optionsError(parsed.error, prefix);
+  return parsed.data;
+}
 
-export const subscribeOptionsSchema = z.object({
+export const abortSignalSchema = z.custom<AbortSignal>(
+  (value) => value instanceof AbortSignal,
+  "must be an AbortSignal",
+);
+
+/** A timeout in ms as every threadbus option takes it: an integer from `min` to MAX_TIMEOUT_MS. */
+export function timeoutMsSchema(min: number) {
+  const message = `must be an integer from ${min} to ${MAX_TIMEOUT_MS} (ms)`;
+  return z.number(message).int(message).min(min, message).max(MAX_TIMEOUT_MS, message);
+}
+
+export const subscribeOptionsSchema = z.strictObject({
   bufferSize: z
     .number()
     .int(`must be an integer from 1 to ${MAX_BUFFER_SIZE}`)
@@ -23,7 +53,7 @@ export const subscribeOptionsSchema = z.object({
     .max(MAX_BUFFER_SIZE, `must be an integer from 1 to ${MAX_BUFFER_SIZE}`)
     .optional(),
   overflow: z.enum(["block", "drop-oldest", "drop-newest"]).optional(),
-  signal: abortSignal.optional(),
+  signal: abortSignalSchema.optional(),
   path: z.string().min(1, "must be a non-empty minimatch glob").optional(),
 });
 
@@ -36,13 +66,12 @@ export interface ResolvedSubscribeOptions {
 
 /** Validates subscribe options up front; throws InvalidOptionsError naming the bad option. */
 export function resolveSubscribeOptions(options: SubscribeOptions | undefined): ResolvedSubscribeOptions {
-  const parsed = subscribeOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error);
+  const parsed = parseOptions(subscribeOptionsSchema, options);
   return {
-    bufferSize: parsed.data.bufferSize ?? DEFAULT_BUFFER_SIZE,
-    overflow: parsed.data.overflow ?? "block",
-    signal: parsed.data.signal,
-    path: parsed.data.path,
+    bufferSize: parsed.bufferSize ?? DEFAULT_BUFFER_SIZE,
+    overflow: parsed.overflow ?? "block",
+    signal: parsed.signal,
+    path: parsed.path,
   };
 }
 
@@ -56,11 +85,15 @@ export const loggerSchema = z.custom<Logger>(
   "must have warn() and error() methods",
 );
 
-export const busOptionsSchema = z.object({
+export const busOptionsSchema = z.strictObject({
   maxSubscribers: z.number().int().min(1, "must be a positive integer").optional(),
   maxQueue: z.number().int().min(1, "must be a positive integer").optional(),
   onFull: z.enum(["throw", "drop"]).optional(),
-  slowSubscriberMs: z.number().min(0, "must be >= 0").optional(),
+  slowSubscriberMs: z
+    .number()
+    .min(0, "must be >= 0")
+    .max(MAX_TIMEOUT_MS, `must be <= ${MAX_TIMEOUT_MS}`)
+    .optional(),
   cacheSize: z.number().int().min(0, "must be a non-negative integer").optional(),
   logger: loggerSchema.optional(),
 });
@@ -80,14 +113,48 @@ export interface BusOptions {
 }
 
 export function resolveBusOptions(options: BusOptions | undefined): Required<BusOptions> {
-  const parsed = busOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error);
+  const parsed = parseOptions(busOptionsSchema, options);
   return {
-    maxSubscribers: parsed.data.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
-    maxQueue: parsed.data.maxQueue ?? 1_000_000,
-    onFull: parsed.data.onFull ?? "throw",
-    slowSubscriberMs: parsed.data.slowSubscriberMs ?? 5000,
-    cacheSize: parsed.data.cacheSize ?? 4096,
-    logger: parsed.data.logger ?? console,
+    maxSubscribers: parsed.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
+    maxQueue: parsed.maxQueue ?? 1_000_000,
+    onFull: parsed.onFull ?? "throw",
+    slowSubscriberMs: parsed.slowSubscriberMs ?? 5000,
+    cacheSize: parsed.cacheSize ?? 4096,
+    logger: parsed.logger ?? console,
   };
+}
+
+export const stopOptionsSchema = z.strictObject({
+  timeoutMs: timeoutMsSchema(0).optional(),
+});
+
+/** Validates stop() options; throws InvalidOptionsError naming the bad option. */
+export function resolveStopOptions(options: StopOptions | undefined): Required<StopOptions> {
+  const parsed = parseOptions(stopOptionsSchema, options);
+  return { timeoutMs: parsed.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS };
+}
+
+export const sendOptionsSchema = z.strictObject({
+  signal: abortSignalSchema.optional(),
+});
+
+/**
+ * Validates send() options and returns the signal. send() is the hot path (zod costs ~1 µs), so
+ * the plain checks below accept exactly what `sendOptionsSchema` accepts, and zod runs only to
+ * build the error when they fail.
+ */
+export function resolveSendSignal(options: SendOptions | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options === "object" && options !== null) {
+    const signal = options.signal;
+    let onlySignal = true;
+    for (const key in options) {
+      if (key !== "signal") {
+        onlySignal = false;
+        break;
+      }
+    }
+    if (onlySignal && (signal === undefined || signal instanceof AbortSignal)) return signal;
+  }
+  return parseOptions(sendOptionsSchema, options).signal;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { BusEvent, EventBus, Subscription } from "../../src/index.js";
-import { BusPool, type MakeBus, random, tick } from "./support.js";
+import { BusPool, type ContractSuiteOptions, type MakeBus, random, tick } from "./support.js";
 
 interface Recorded {
   events: BusEvent[];
@@ -52,7 +52,7 @@ async function publisher(
   }
 }
 
-export function stressSuite(make: MakeBus): void {
+export function stressSuite(make: MakeBus, suite: Required<ContractSuiteOptions>): void {
   const pool = new BusPool(make);
   afterEach(() => pool.stopAll());
 
@@ -104,6 +104,8 @@ export function stressSuite(make: MakeBus): void {
         expect(stats.sent).toBe(sent);
         const dispatched = sent - stats.droppedOnStop;
         expect(dispatched).toBeGreaterThan(0);
+        // Every subscriber reads or is gone: an ordered stop delivers everything accepted before it.
+        if (suite.orderedStop) expect(stats.droppedOnStop).toBe(0);
 
         // "block" with a live reader: exactly every dispatched event, once, in order per publisher.
         expect(steady.events.length).toBe(dispatched);
