@@ -1,6 +1,14 @@
+import { closestMatch } from "leven";
 import { z } from "zod";
 import { InvalidOptionsError } from "./errors.js";
-import type { Logger, OverflowPolicy, SendOptions, StopOptions, SubscribeOptions } from "./types.js";
+import type {
+  EventBus,
+  Logger,
+  OverflowPolicy,
+  SendOptions,
+  StopOptions,
+  SubscribeOptions,
+} from "./types.js";
 
 export const DEFAULT_BUFFER_SIZE = 1024;
 export const MAX_BUFFER_SIZE = 1 << 24;
@@ -13,24 +21,45 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
 /**
  * Turns the first zod issue into an InvalidOptionsError naming the option ("options.bufferSize").
  * An unknown key (every options schema is strict, so a typo like `overflw` is not silently
- * ignored) is named itself: "options.overflw: unknown option".
+ * ignored) is named itself, with the closest known option when `known` is given:
+ * "options.overflw: unknown option (did you mean 'overflow'?)".
  */
-export function optionsError(error: z.ZodError, prefix = "options"): InvalidOptionsError {
+export function optionsError(
+  error: z.ZodError,
+  prefix = "options",
+  known: readonly string[] = [],
+): InvalidOptionsError {
   const issue = error.issues[0];
   const path = [prefix, ...(issue?.path ?? []).map(String)];
   if (issue?.code === "unrecognized_keys") {
-    const option = [...path, issue.keys[0] ?? ""].join(".");
-    const others = issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).join(", ")})` : "";
-    return new InvalidOptionsError(`${option}: unknown option${others}`, option);
+    const key = issue.keys[0] ?? "";
+    const option = [...path, key].join(".");
+    // Long keys are no typos of ours, and leven's cost grows with the product of the lengths.
+    const guess = key.length <= 64 ? closestMatch(key, known, { maxDistance: 2 }) : undefined;
+    const hint = guess === undefined ? "" : ` (did you mean '${guess}'?)`;
+    const others = issue.keys.length > 1 ? `; also unknown: ${issue.keys.slice(1).join(", ")}` : "";
+    return new InvalidOptionsError(`${option}: unknown option${hint}${others}`, option);
   }
   const option = path.join(".");
   return new InvalidOptionsError(`${option}: ${issue?.message ?? "invalid"}`, option);
 }
 
-/** Parses `value` with a schema, or throws the InvalidOptionsError that optionsError makes. */
+/**
+ * Parses `value` with a schema, or throws the InvalidOptionsError that optionsError makes; an
+ * options object whose reading throws (a getter, a Proxy) is an InvalidOptionsError too, with
+ * what it threw as the cause.
+ */
 export function parseOptions<T>(schema: z.ZodType<T>, value: unknown, prefix = "options"): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (!parsed.success) throw optionsError(parsed.error, prefix);
+  let parsed: z.ZodSafeParseResult<T>;
+  try {
+    parsed = schema.safeParse(value ?? {});
+  } catch (error) {
+    throw new InvalidOptionsError(`${prefix}: could not be read (it threw)`, prefix, { cause: error });
+  }
+  if (!parsed.success) {
+    const shape = (schema as { shape?: Record<string, unknown> }).shape;
+    throw optionsError(parsed.error, prefix, shape ? Object.keys(shape) : []);
+  }
   return parsed.data;
 }
 
@@ -84,6 +113,21 @@ export const loggerSchema = z.custom<Logger>(
     typeof (value as Logger).error === "function",
   "must have warn() and error() methods",
 );
+
+/** What the helpers take as a bus: anything that implements EventBus (Bus, WorkerBus, an attached client). */
+export const eventBusSchema = z.custom<EventBus>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as EventBus).subscribe === "function" &&
+    typeof (value as EventBus).send === "function",
+  "must be an EventBus (a Bus, a WorkerBus or an attached client)",
+);
+
+/** Throws InvalidOptionsError unless `bus` implements EventBus; for the helpers' constructors. */
+export function assertEventBus(bus: unknown): asserts bus is EventBus {
+  parseOptions(eventBusSchema, bus, "bus");
+}
 
 export const busOptionsSchema = z.strictObject({
   maxSubscribers: z.number().int().min(1, "must be a positive integer").optional(),
@@ -145,16 +189,20 @@ export const sendOptionsSchema = z.strictObject({
  */
 export function resolveSendSignal(options: SendOptions | undefined): AbortSignal | undefined {
   if (options === undefined) return undefined;
-  if (typeof options === "object" && options !== null) {
-    const signal = options.signal;
-    let onlySignal = true;
-    for (const key in options) {
-      if (key !== "signal") {
-        onlySignal = false;
-        break;
+  try {
+    if (typeof options === "object" && options !== null) {
+      const signal = options.signal;
+      let onlySignal = true;
+      for (const key in options) {
+        if (key !== "signal") {
+          onlySignal = false;
+          break;
+        }
       }
+      if (onlySignal && (signal === undefined || signal instanceof AbortSignal)) return signal;
     }
-    if (onlySignal && (signal === undefined || signal instanceof AbortSignal)) return signal;
+  } catch {
+    // Reading it threw: parseOptions below reports that as InvalidOptionsError.
   }
   return parseOptions(sendOptionsSchema, options).signal;
 }

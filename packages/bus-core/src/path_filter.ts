@@ -1,4 +1,5 @@
 import { Minimatch, type MinimatchOptions } from "minimatch";
+import { describeValue } from "./describe.js";
 import { InvalidPatternError } from "./errors.js";
 
 /** A compiled minimatch glob on `event.path`; compiled once at subscribe time. */
@@ -30,7 +31,10 @@ const MINIMATCH_OPTIONS: MinimatchOptions = {
 
 export function compilePathFilter(glob: string): PathFilter {
   if (typeof glob !== "string" || glob === "") {
-    throw new InvalidPatternError("path filter must be a non-empty minimatch glob", String(glob));
+    throw new InvalidPatternError(
+      `path filter must be a non-empty minimatch glob, got ${describeValue(glob)}`,
+      describeValue(glob),
+    );
   }
   if (glob.length > MAX_PATH_GLOB_LENGTH) {
     throw new InvalidPatternError(
@@ -66,9 +70,7 @@ export function compilePathFilter(glob: string): PathFilter {
   return { source: glob, match: (path) => matcher.match(path) };
 }
 
-function excerpt(glob: string): string {
-  return glob.length <= 64 ? glob : `${glob.slice(0, 64)}...`;
-}
+const excerpt = describeValue;
 
 const NUMERIC_SEQUENCE = /^(-?\d+)\.\.(-?\d+)(?:\.\.(-?\d+))?$/;
 const ALPHA_SEQUENCE = /^([a-zA-Z])\.\.([a-zA-Z])(?:\.\.(-?\d+))?$/;

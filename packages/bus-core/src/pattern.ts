@@ -1,3 +1,4 @@
+import { describeValue } from "./describe.js";
 import { InvalidPatternError } from "./errors.js";
 
 /**
@@ -126,7 +127,10 @@ function excerpt(pattern: string): string {
  */
 export function compilePattern(pattern: string): Pattern {
   if (typeof pattern !== "string") {
-    throw new InvalidPatternError(`pattern must be a string, got ${typeof pattern}`, String(pattern));
+    throw new InvalidPatternError(
+      `pattern must be a string, got ${describeValue(pattern)}`,
+      describeValue(pattern),
+    );
   }
   if (pattern.length > MAX_PATTERN_LENGTH) {
     throw new InvalidPatternError(

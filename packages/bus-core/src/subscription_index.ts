@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { parseOptions } from "./options.js";
 import { compilePathFilter, type PathFilter } from "./path_filter.js";
 import { compilePattern, type Pattern, splitSegments } from "./pattern.js";
 
@@ -15,9 +17,13 @@ export interface IndexEntry<T> {
 }
 
 export interface SubscriptionIndexOptions {
-  /** Distinct (system, kind) pairs whose match result is cached. Default 4096. */
+  /** Distinct (system, kind) pairs whose match result is cached. Default 4096; 0 disables the cache. */
   cacheSize?: number;
 }
+
+const indexOptionsSchema = z.strictObject({
+  cacheSize: z.number().int().min(0, "must be a non-negative integer").optional(),
+});
 
 /**
  * Holds the entries that share one system pattern slot, split by kind so matching a kind does not
@@ -149,8 +155,9 @@ export class SubscriptionIndex<T> {
   #wildcardCount = 0;
   #trieNodes = 1;
 
-  constructor(options: SubscriptionIndexOptions = {}) {
-    this.#cacheSize = options.cacheSize ?? 4096;
+  /** Throws InvalidOptionsError for a bad or unknown option. */
+  constructor(options?: SubscriptionIndexOptions) {
+    this.#cacheSize = parseOptions(indexOptionsSchema, options).cacheSize ?? 4096;
   }
 
   get size(): number {

@@ -23,7 +23,7 @@ export function runContractSuite(name: string, makeBus: MakeBus, options: Contra
     basicsSuite(makeBus, suite);
     stopSuite(makeBus, suite);
     overflowSuite(makeBus);
-    helpersSuite(makeBus);
+    helpersSuite(makeBus, suite);
     stressSuite(makeBus, suite);
   });
 }
