@@ -1,7 +1,7 @@
 /**
  * The in-thread bus's stop, from the stop() call to the dispatcher's end.
  *
- * Stop is an action in the queue like any other (design.md, GUARANTEES.md rule 9): what was
+ * Stop is an action in the queue like any other (GUARANTEES.md rules 9 and 10): what was
  * accepted before it is delivered first. Only a "block" subscriber that never reads can hold that
  * up, so the stop carries a deadline: when it passes, `onExpire` tells the bus to finish the event
  * in delivery without waiting and to drop (and count) the sends still queued before Stop. The
