@@ -15,7 +15,7 @@ import { renderTable } from "./table.js";
 const USAGE = `usage: pnpm bench [-- [filter...] [--quick] [--out <dir>]]
 
   filter      run only scenarios whose id contains one of these (e.g. "b-wild", "latency")
-  --quick     short version (under 45 s, one repeat): checks the harness runs, not for comparison
+  --quick     short version (about 40 s on 2 cores, one repeat): checks the harness runs, not for comparison
   --out DIR   write results there (default: bench/results for a full run, bench/results/partial otherwise)
 
 scenarios: ${scenarios.map((s) => s.id).join(", ")}`;
