@@ -30,7 +30,7 @@ export const scaleScenario: Scenario = {
   id: "j-scale",
   title: "P publisher workers x S subscriber workers, every subscriber receives every event",
   measures:
-    "Events in per second (all publishers together) from P publisher worker threads to S subscriber worker threads, each subscriber receiving every event, timed from the start message until every subscriber has every event; deliveries/s (events in x S) beside it. Every subscriber reads each event's data and checks that each publisher's events arrive in order, without gaps (a broken order fails the scenario). threadbus: every thread attach()es to one WorkerBus; publishers send() with the ring's back-pressure (onFull \"wait\"), subscribers consume orders.created with a callback Subscriber. Peer, the fan-out written by hand: each publisher holds a MessagePort to every subscriber worker and posts each array of 64 events to every one of them, keeping at most 8,192 events unacknowledged by the slowest. Payload about 64 B. Shapes needing more threads than the machine has cores (the bus: P + S + 1 with its dispatcher) are marked oversubscribed; their figures measure the scheduler as much as the bus.",
+    "Events in per second (all publishers together) from P publisher worker threads to S subscriber worker threads, each subscriber receiving every event, timed from the start message until every subscriber has every event; deliveries/s (events in x S) beside it. Every subscriber reads each event's data and checks that each publisher's events arrive in order, without gaps (a broken order fails the scenario). threadbus: every thread attach()es to one WorkerBus; publishers send() with the ring's back-pressure (onFull \"wait\"), subscribers consume orders.created with a callback Subscriber. Peer, the fan-out written by hand: each publisher holds a MessagePort to every subscriber worker and posts each array of 64 events to every one of them, keeping at most 8,192 events unacknowledged by the slowest. Payload about 64 B. Each subject first runs for 3 s untimed (0.5 s with --quick, whose figures include warm-up: up to 13 threads compiling their hot paths on a small machine). Shapes needing more threads than the machine has cores (the bus: P + S + 1 with its dispatcher) are marked oversubscribed; their figures measure the scheduler as much as the bus.",
   async run(recorder: CaseRecorder) {
     const events = recorder.quick ? 16_000 : 320_000;
     const cores = os.availableParallelism();
@@ -41,7 +41,17 @@ export const scaleScenario: Scenario = {
         scaleLabel(publishers, subscribers, events, cores),
       );
       const perPublisher = events / publishers;
-      const warmupPerPublisher = Math.ceil(perPublisher / 4);
+      const warmupChunk = Math.max(1_000, Math.ceil(perPublisher / 8));
+      // Every thread's hot path must be compiled before timing. Measured at 4x4 on 2 loaded cores,
+      // runs of 4,000 events: the bus moved 4-7k events/s for its first ~1.5 s and 100-140k/s after
+      // ~3 s; the fan-out by hand 11-57k/s at first, 60-110k/s later. Scheduling, not an event
+      // count, sets how long that takes, so the warm-up runs for a set time: 3 s in a full run;
+      // 0.5 s in a quick one, whose figures stay cold.
+      const warmup = async (threads: ScaleThreads) => {
+        const until = performance.now() + (recorder.quick ? 500 : 3_000);
+        do await threads.run(warmupChunk, body);
+        while (performance.now() < until);
+      };
       const timed = async (threads: ScaleThreads) => {
         const started = nowNs();
         await threads.run(perPublisher, body);
@@ -68,7 +78,7 @@ export const scaleScenario: Scenario = {
             throw error;
           }
         },
-        warmup: ({ threads }) => threads.run(warmupPerPublisher, body),
+        warmup: ({ threads }) => warmup(threads),
         repeat: ({ threads }) => timed(threads),
         teardown: ({ bus, threads }) => stopAll(bus, threads),
       });
@@ -86,7 +96,7 @@ export const scaleScenario: Scenario = {
           }
           return threads;
         },
-        warmup: (threads) => threads.run(warmupPerPublisher, body),
+        warmup: (threads) => warmup(threads),
         repeat: (threads) => timed(threads),
         teardown: (threads) => threads.close(),
       });
