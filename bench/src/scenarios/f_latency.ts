@@ -1,5 +1,4 @@
 import { Bus, type EventBus } from "@threadbus/core";
-import type { WorkerBus } from "@threadbus/worker";
 import type * as hdr from "hdr-histogram-js";
 import type { Extra } from "../results_schema.js";
 import type { CaseRecorder, Sample, Scenario } from "../scenario.js";
@@ -61,7 +60,7 @@ export const latencyScenario: Scenario = {
         repeat: (s) =>
           withCpu(
             "dispatcher CPU",
-            () => dispatcherCpuMs(s.bus as WorkerBus),
+            () => dispatcherCpuMs(s.bus),
             () => s.measure(offer),
           ),
         teardown: (s) => s.bus.stop(),
@@ -122,7 +121,7 @@ function timedEvent(intendedNs: number): TimedEvent {
 
 type Offer = (send: (intendedNs: number) => void, endOfTurn?: () => void) => Promise<number>;
 
-async function busSubject(bus: EventBus) {
+async function busSubject<B extends EventBus>(bus: B) {
   const histogram = latencyHistogram();
   const subscription = await bus.subscribe("orders", "created");
   const counter = new Counter(subscription, (intended) =>
