@@ -32,7 +32,7 @@ export const scaleScenario: Scenario = {
   measures:
     "Events in per second (all publishers together) from P publisher worker threads to S subscriber worker threads, each subscriber receiving every event, timed from the start message until every subscriber has every event; deliveries/s (events in x S) beside it. Every subscriber reads each event's data and checks that each publisher's events arrive in order, without gaps (a broken order fails the scenario). threadbus: every thread attach()es to one WorkerBus; publishers send() with the ring's back-pressure (onFull \"wait\"), subscribers consume orders.created with a callback Subscriber. Peer, the fan-out written by hand: each publisher holds a MessagePort to every subscriber worker and posts each array of 64 events to every one of them, keeping at most 8,192 events unacknowledged by the slowest. Payload about 64 B. Each subject first runs for 3 s untimed (0.5 s with --quick, whose figures include warm-up: up to 13 threads compiling their hot paths on a small machine). Shapes needing more threads than the machine has cores (the bus: P + S + 1 with its dispatcher) are marked oversubscribed; their figures measure the scheduler as much as the bus.",
   async run(recorder: CaseRecorder) {
-    const events = recorder.quick ? 16_000 : 320_000;
+    const events = recorder.quick ? 8_000 : 320_000;
     const cores = os.availableParallelism();
     const body = makeBody(64);
     for (const { publishers, subscribers } of SCALE_SHAPES) {
@@ -41,7 +41,7 @@ export const scaleScenario: Scenario = {
         scaleLabel(publishers, subscribers, events, cores),
       );
       const perPublisher = events / publishers;
-      const warmupChunk = Math.max(1_000, Math.ceil(perPublisher / 8));
+      const warmupChunk = Math.ceil(perPublisher / 8);
       // Every thread's hot path must be compiled before timing. Measured at 4x4 on 2 loaded cores,
       // runs of 4,000 events: the bus moved 4-7k events/s for its first ~1.5 s and 100-140k/s after
       // ~3 s; the fan-out by hand 11-57k/s at first, 60-110k/s later. Scheduling, not an event
