@@ -78,7 +78,7 @@ export interface WorkerBusStats {
   torn: number;
   /** Subscriptions removed because their thread died. */
   lostSubscribers: number;
-  /** Threads attached now, the starting one included. */
+  /** Thread slots in use: threads attached now (the starting one included), and gone ones whose slot is not given back yet. */
   clients: number;
 }
 
