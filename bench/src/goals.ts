@@ -100,5 +100,14 @@ export function judgeGoals(scenarios: readonly ScenarioResult[]): Goal[] {
       "postMessage, batches of 64",
       1.5,
     ),
+    ratioGoal(
+      scenarios,
+      "k-vs-raw",
+      "(k) one NATS hop, bus to bus: at least 0.8x raw nats.js pub/sub of the same events",
+      ["k-nats"],
+      "threadbus NatsBridge",
+      "raw nats.js, 1 event per message",
+      0.8,
+    ),
   ];
 }
