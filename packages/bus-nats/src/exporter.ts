@@ -40,6 +40,12 @@ export const MAX_HEARTBEATS_PER_TICK = 1000;
 /** A pessimistic first guess, so a first batch of large events stays small; learnt from then on. */
 const INITIAL_BYTES_PER_EVENT = 1024;
 
+/** Routes past the table's capacity are made afresh per event: the same (system, kind) is the same route. */
+function sameRoute(route: Route, open: Route | null): boolean {
+  if (route === open) return true;
+  return open !== null && route.stream === null && route.system === open.system && route.kind === open.kind;
+}
+
 /**
  * The export side of a bridge: numbers events per subject, batches runs of consecutive events of
  * one (system, kind) into one message, holds messages during an outage, and sends heartbeats.
@@ -77,7 +83,7 @@ export class Exporter {
   /** Adds one event to the open batch (closing it first if the event cannot join it). */
   add(event: BusEvent): void {
     const route = this.#routes.get(event.system, event.kind);
-    if (route !== this.#route || this.#count >= this.#limit) this.close();
+    if (!sameRoute(route, this.#route) || this.#count >= this.#limit) this.close();
     if (!this.#transport.connected && this.#count >= this.#outage.room()) {
       // Refused before it takes a number, so importers see no gap for it: a drop is counted
       // once, here, and never again as "lost" on the far side.

@@ -177,4 +177,29 @@ describe.skipIf(NATS_SERVER === null)("batches on the wire", () => {
     }, WAIT);
     expect(exporter.stats().heartbeats).toBeGreaterThanOrEqual(2);
   });
+
+  it("batches subjects past maxTrackedSubjects too, unnumbered (last 0), and importers take them as they come", async () => {
+    const a = newBus();
+    const b = newBus();
+    const exporter = await bridge({
+      bus: a,
+      servers: server.url,
+      prefix: "b5",
+      export: ["s"],
+      maxTrackedSubjects: 1,
+    });
+    const importer = await bridge({ bus: b, servers: server.url, prefix: "b5", import: ["s"] });
+    const tap = await wiretap("b5");
+    const sink = await collect(b, "s");
+    a.send(event("numbered", 0));
+    for (let i = 1; i <= 300; i++) a.send(event("unnumbered", i));
+    await waitForCount(sink.events, 301);
+    await exporter.flush();
+    await raw.flush();
+    const unnumbered = tap.filter((m) => m.kind === "unnumbered");
+    expect(unnumbered.every((m) => m.last === 0)).toBe(true);
+    expect(unnumbered.length).toBeLessThan(30);
+    expect(tap.find((m) => m.kind === "numbered")?.last).toBe(1);
+    expect(importer.stats()).toMatchObject({ imported: 301, lost: 0, duplicates: 0 });
+  });
 });
