@@ -132,11 +132,15 @@ describe("SequenceTracker", () => {
     expect(t.size).toBe(0);
   });
 
-  it("keeps delivered + lost == sent through random loss, duplication and reordering", () => {
+  // Generous timeouts: fast alone (well under a second), but the machine is shared.
+  it("keeps delivered + lost == sent through random loss, duplication and reordering", {
+    timeout: 120_000,
+  }, () => {
     for (let seed = 1; seed <= 20; seed++) {
       const rand = random(seed);
       const t = tracker(1_000_000);
       const delivered = new Set<number>();
+      let twice = 0;
       let sent = 0;
       let held: [number, number] | null = null; // a message overtaken by the next one
       const deliver = (last: number, count: number) => {
@@ -144,7 +148,7 @@ describe("SequenceTracker", () => {
         for (let i = 0; i < count; i++) {
           if (verdict === "all" || (verdict !== "none" && verdict[i])) {
             const seq = last - count + 1 + i;
-            expect(delivered.has(seq), `seed ${seed}: ${seq} delivered twice`).toBe(false);
+            if (delivered.has(seq)) twice++;
             delivered.add(seq);
           }
         }
@@ -169,16 +173,18 @@ describe("SequenceTracker", () => {
       }
       if (held !== null) deliver(...held);
       deliver(sent, 0); // the final heartbeat
+      expect(twice, `seed ${seed}: events delivered twice`).toBe(0);
       expect(delivered.size + t.lost, `seed ${seed}`).toBe(sent);
       expect(t.resyncs).toBe(0);
     }
   });
 
-  it("bounds what any one message does to the counters, forged or not", () => {
+  it("bounds what any one message does to the counters, forged or not", { timeout: 120_000 }, () => {
     const window = 1000;
     const t = tracker(window);
     const rand = random(42);
     let real = 0;
+    const violations: string[] = [];
     for (let m = 0; m < 20_000; m++) {
       const forged = rand() < 0.3;
       const count = Math.floor(rand() * 8);
@@ -193,11 +199,17 @@ describe("SequenceTracker", () => {
       const before = counters(t);
       t.observe(KEY, last, count);
       const after = counters(t);
-      expect(after.lost - before.lost).toBeLessThanOrEqual(window);
-      expect(before.lost - after.lost).toBeLessThanOrEqual(count);
-      expect(after.duplicates - before.duplicates).toBeGreaterThanOrEqual(0);
-      expect(after.duplicates - before.duplicates).toBeLessThanOrEqual(count);
-      expect(after.resyncs - before.resyncs).toBeLessThanOrEqual(1);
+      // Checked by hand and reported once: 20,000 expect() calls take seconds on a loaded machine.
+      const within =
+        after.lost - before.lost <= window &&
+        before.lost - after.lost <= count &&
+        after.duplicates >= before.duplicates &&
+        after.duplicates - before.duplicates <= count &&
+        after.resyncs - before.resyncs <= 1;
+      if (!within)
+        violations.push(`message ${m} (last ${last}, ${count} events): ${JSON.stringify({ before, after })}`);
     }
+    expect(violations).toEqual([]);
+    expect(t.resyncs).toBeGreaterThan(0); // the forgeries did reach the window's edges
   });
 });
