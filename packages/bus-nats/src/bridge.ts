@@ -3,9 +3,10 @@ import type { Subscription } from "@threadbus/core";
 import { newEpoch } from "./envelope.js";
 import { NatsConnectError } from "./errors.js";
 import { Exporter } from "./exporter.js";
-import { Importer, matchesAny } from "./importer.js";
+import { Importer } from "./importer.js";
 import {
   type CompiledFilter,
+  matchesAny,
   type NatsBridgeOptions,
   type ResolvedBridgeOptions,
   resolveBridgeOptions,

@@ -62,8 +62,6 @@ const envelopeV1 = z.object({
   data: z.unknown().optional(),
 });
 
-const versioned = z.object({ v: z.union([z.literal(1), z.literal(2)]) });
-
 /** A decoded message of either version: the events stay flat (path, data, path, data, ...). */
 export interface WireMessage {
   readonly origin: string;
@@ -118,9 +116,10 @@ export function decodeMessage(payload: Uint8Array): DecodeResult {
   } catch (err) {
     return { ok: false, reason: `not MessagePack (${(err as Error).message})` };
   }
-  const version = versioned.safeParse(value);
-  if (!version.success) return invalid(version.error);
-  return version.data.v === 2 ? decodeV2(value) : decodeV1(value);
+  const version = typeof value === "object" && value !== null ? (value as { v?: unknown }).v : undefined;
+  if (version === 2) return decodeV2(value);
+  if (version === 1) return decodeV1(value);
+  return { ok: false, reason: `v: must be 1 or 2, not ${String(version)}` };
 }
 
 function decodeV2(value: unknown): DecodeResult {

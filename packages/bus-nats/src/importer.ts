@@ -1,6 +1,6 @@
 import type { BusEvent, EventBus, Logger } from "@threadbus/core";
 import { decodeMessage } from "./envelope.js";
-import type { CompiledFilter } from "./options.js";
+import { type CompiledFilter, matchesAny } from "./options.js";
 import { SequenceTracker } from "./sequence_tracker.js";
 import { subjectFor } from "./subject.js";
 
@@ -32,13 +32,6 @@ export interface ImportCounters {
 
 /** Bad messages logged one by one before the log thins out to every 1000th. */
 const BAD_MESSAGE_LOG_LIMIT = 10;
-
-export function matchesAny(filters: readonly CompiledFilter[], system: string, kind: string): boolean {
-  for (const filter of filters) {
-    if (filter.system.match(system) && (filter.kind === null || filter.kind.match(kind))) return true;
-  }
-  return false;
-}
 
 /**
  * The import side of a bridge: decodes each wire message once (header validated once, however

@@ -69,6 +69,14 @@ export interface CompiledFilter {
   readonly kind: Pattern | null;
 }
 
+/** True when (system, kind) matches one of the filters, with the core matcher. */
+export function matchesAny(filters: readonly CompiledFilter[], system: string, kind: string): boolean {
+  for (const filter of filters) {
+    if (filter.system.match(system) && (filter.kind === null || filter.kind.match(kind))) return true;
+  }
+  return false;
+}
+
 export interface ResolvedBridgeOptions {
   bus: EventBus;
   servers: string[];
