@@ -255,5 +255,12 @@ export function judgeGoals(scenarios: readonly ScenarioResult[], machine: GoalMa
     ...scaleGoals(scenarios, machine),
     ...latencyGoals(scenarios),
     memoryGoal(scenarios),
+    ratioGoal(
+      scenarios,
+      "k-vs-raw",
+      "(k) one NATS hop, bus to bus: at least 0.8x raw nats.js pub/sub of the same events",
+      [{ caseId: "k-nats", subject: "threadbus NatsBridge", peer: "raw nats.js, 1 event per message" }],
+      0.8,
+    ),
   ];
 }

@@ -9,6 +9,7 @@ import { memoryScenario } from "./g_memory.js";
 import { poolScenario } from "./h_pool.js";
 import { luaScenario } from "./i_lua.js";
 import { scaleScenario } from "./j_scale.js";
+import { natsScenario } from "./k_nats.js";
 
 /** Every scenario, in the order they run and are reported. */
 export const scenarios: readonly Scenario[] = [
@@ -22,4 +23,5 @@ export const scenarios: readonly Scenario[] = [
   poolScenario,
   luaScenario,
   scaleScenario,
+  natsScenario,
 ];
