@@ -80,6 +80,11 @@ export class ClientRegistry {
     });
   }
 
+  /** True if the client is attached (registered and neither detached nor dead). */
+  has(client: number): boolean {
+    return this.#clients.has(client);
+  }
+
   /** True once the client's thread is known to have died (and its slot is not given back yet). */
   isDead(client: number): boolean {
     return this.#dead.has(client);
