@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export {
+  type LuaEngineStats,
   LuaHost,
   type LuaHostStats,
   type LuaProcess,
@@ -7,4 +8,12 @@ export {
   type SpawnOptions,
 } from "./host.js";
 export { LuaConversionError, luaLiteral, luaString } from "./lua_literal.js";
+export { LUA_DIRECTORY, LUA_MODULES } from "./lua_sources.js";
 export type { LuaHostOptions, LuaProcessInfo, LuaSandboxAllow } from "./options.js";
+export {
+  braceExpansions,
+  MAX_GLOB_EXPANSIONS,
+  MAX_GLOB_LENGTH,
+  MAX_GLOB_WILDCARDS,
+  MAX_PATTERN_LENGTH,
+} from "./subscription_limits.js";

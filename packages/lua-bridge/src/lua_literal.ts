@@ -103,12 +103,22 @@ function literal(value: unknown, at: string, depth: number, ancestors: Set<objec
     const parts: string[] = [];
     if (Array.isArray(object) || object instanceof Set) {
       let index = 0;
-      for (const item of object) parts.push(literal(item, keyPath(at, index++), depth + 1, ancestors));
+      let nested = false;
+      for (const item of object) {
+        const part = literal(item, keyPath(at, index++), depth + 1, ancestors);
+        if (part.charCodeAt(0) === 123) nested = true;
+        parts.push(part);
+      }
+      // Lua's parser keeps up to 50 positional items in registers until it flushes them; with a
+      // table among them at each level, ten levels exceed its 255 registers ("function or
+      // expression needs too many registers"). Keyed items are stored one by one.
+      if (nested) for (let i = 0; i < parts.length; i++) parts[i] = `[${i + 1}]=${parts[i]}`;
     } else if (object instanceof Map) {
       for (const [key, item] of object) {
         if (typeof key !== "string" && typeof key !== "number") {
           throw new LuaConversionError(`a Map key of type ${typeof key} cannot be converted to Lua`, at);
         }
+        if (Number.isNaN(key)) throw new LuaConversionError("a NaN Map key cannot be converted to Lua", at);
         parts.push(
           `[${literal(key, at, depth + 1, ancestors)}]=${literal(item, keyPath(at, String(key)), depth + 1, ancestors)}`,
         );
