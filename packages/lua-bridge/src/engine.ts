@@ -1,7 +1,7 @@
 import type { EventBus } from "@threadbus/core";
-import { type LuaEngine, LuaFactory } from "wasmoon";
 import { luaLiteral, luaString } from "./lua_literal.js";
 import { luaSources } from "./lua_sources.js";
+import { createLuaVm, type LuaVm } from "./lua_vm.js";
 import { ProcessRecord } from "./process_record.js";
 import type {
   EngineConfig,
@@ -14,6 +14,7 @@ import type {
 import { Relay } from "./relay.js";
 import type { SharedState } from "./shared_state.js";
 import { globProblem, patternProblem } from "./subscription_limits.js";
+import { osThreadId, threadCpuMs } from "./thread_cpu.js";
 
 /** What the Lua scheduler (scheduler.lua) offers JS. */
 interface Runtime {
@@ -40,7 +41,7 @@ export class Engine {
   readonly #emit: (messages: EngineMessage[]) => void;
   readonly #records = new Map<number, ProcessRecord>();
   readonly #relay: Relay;
-  #lua: LuaEngine | null = null;
+  #vm: LuaVm | null = null;
   #runtime: Runtime | null = null;
   #commands: string[] = [];
   #outbox: EngineMessage[] = [];
@@ -82,16 +83,12 @@ export class Engine {
 
   /** Starts the VM and the relay; the host gets "ready" once both run. */
   async start(): Promise<void> {
-    const lua = await new LuaFactory().createEngine({
-      openStandardLibs: true,
-      injectObjects: false,
-      enableProxy: false,
-      traceAllocations: true,
-    });
+    const vm = await createLuaVm();
+    const lua = vm.lua;
     const config = this.#config;
     const sources = luaSources();
     lua.global.set("__threadbus", {
-      host: this.#hostFunctions(lua),
+      host: this.#hostFunctions(vm),
       config: {
         instructionBudget: config.instructionBudget,
         timeSliceMs: config.timeSliceMs,
@@ -102,9 +99,9 @@ export class Engine {
     this.#runtime = lua.doStringSync(
       `local boot = __threadbus; __threadbus = nil; return assert(load(boot.sources.runtime, "@runtime.lua", "t"))(boot)`,
     ) as Runtime;
-    this.#lua = lua;
+    this.#vm = vm;
     await this.#relay.start(this.#bus, config.relayBufferSize);
-    this.#send({ type: "ready" });
+    this.#send({ type: "ready", tid: osThreadId() });
     this.#scheduleTick();
     this.#statsTimer = setInterval(() => this.#periodicStats(), STATS_EVERY_MS);
     this.#statsTimer.unref();
@@ -157,7 +154,7 @@ export class Engine {
   }
 
   /** The functions the Lua runtime calls (H). They return strings/numbers and never throw into Lua. */
-  #hostFunctions(lua: LuaEngine): Record<string, (...args: never[]) => unknown> {
+  #hostFunctions(vm: LuaVm): Record<string, (...args: never[]) => unknown> {
     const config = this.#config;
     const shared = this.#shared;
     const relay = this.#relay;
@@ -257,14 +254,15 @@ export class Engine {
         return token;
       },
       now: (): number => performance.now(),
+      cpu: (): number => threadCpuMs() ?? -1,
       // The memory limit holds only while a process runs: the scheduler's own allocations (outside
       // any protected call) must never fail, or Lua would abort the whole VM.
       enter: (pid: number): void => {
-        lua.global.setMemoryMax(config.memoryLimitBytes);
+        vm.setMemoryMax(config.memoryLimitBytes);
         shared.resuming(index, pid);
       },
       leave: (): void => {
-        lua.global.setMemoryMax(undefined);
+        vm.setMemoryMax(undefined);
         shared.busy(index);
       },
       lost: (): void => {
@@ -358,7 +356,7 @@ export class Engine {
       routed: this.#relay.routed,
       ...this.#gone,
       messagesLost: this.#messagesLost,
-      memoryBytes: this.#lua?.global.getMemoryUsed() ?? 0,
+      memoryBytes: this.#vm?.memoryUsed() ?? 0,
     };
     for (const record of this.#records.values()) {
       totals.delivered += record.delivered;
@@ -400,8 +398,8 @@ export class Engine {
     }
     await this.#relay.stop().catch(() => {});
     await this.#bus.stop().catch(() => {});
-    this.#lua?.global.close();
-    this.#lua = null;
+    this.#vm?.close();
+    this.#vm = null;
     this.#runtime = null;
     this.#send({ type: "closed" });
   }

@@ -3,6 +3,7 @@ import type { EventBus, Logger } from "@threadbus/core";
 import { PortBridge } from "./port_bridge.js";
 import type { BusLink, EngineConfig, EngineMessage, EngineWorkerData, HostMessage } from "./protocol.js";
 import type { SharedState } from "./shared_state.js";
+import { taskCpuMs } from "./thread_cpu.js";
 
 /** A WorkerBus, recognised by its `handle()` (this package does not depend on @threadbus/worker). */
 interface HandleSource {
@@ -44,6 +45,7 @@ export class EngineThread {
   #nextSettle = 0;
   readonly #settles = new Map<number, (activity: number) => void>();
   #onClosed: (() => void) | null = null;
+  #tid: number | null = null;
   generation = 0;
 
   constructor(options: EngineThreadOptions) {
@@ -58,6 +60,11 @@ export class EngineThread {
 
   get running(): boolean {
     return this.#running;
+  }
+
+  /** CPU time (ms) the engine's thread used so far, where the platform tells. */
+  cpuMs(): number | null {
+    return this.#running && this.#tid !== null ? taskCpuMs(this.#tid) : null;
   }
 
   /** Events the bus refused from this engine's processes (in-thread bus; a WorkerBus counts its own). */
@@ -99,6 +106,7 @@ export class EngineThread {
     });
     this.#worker = worker;
     this.#terminating = null;
+    this.#tid = null;
     let started: () => void;
     let failedToStart: (error: unknown) => void;
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -111,6 +119,7 @@ export class EngineThread {
       if (worker !== this.#worker) return;
       for (const message of messages) {
         if (message.type === "ready") {
+          this.#tid = message.tid;
           this.#running = true;
           started();
         } else if (message.type === "settled") {

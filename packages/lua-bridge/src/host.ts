@@ -168,8 +168,12 @@ export class LuaHost {
         }),
       );
     }
-    this.#watchdog = new Watchdog(this.#shared, engines, this.#options.watchdogMs, (stuck) =>
-      this.#onStuck(stuck),
+    this.#watchdog = new Watchdog(
+      this.#shared,
+      engines,
+      this.#options.watchdogMs,
+      (engine) => this.#engines[engine]!.cpuMs(),
+      (stuck) => this.#onStuck(stuck),
     );
     this.ready = this.#start();
     this.ready.catch((error) => this.#options.logger.error("threadbus lua: the host failed to start", error));

@@ -19,6 +19,7 @@ export type BridgeReply =
 
 interface Forwarding {
   subscription: Subscription | null;
+  window: number;
   credit: number;
   wake: (() => void) | null;
   closed: boolean;
@@ -43,6 +44,7 @@ export class PortBridge {
   #refused = 0;
   #lost = 0;
   #lastWarning = 0;
+  #held = false;
   #closed = false;
 
   constructor(bus: EventBus, port: MessagePort, shared: SharedState, logger: Logger) {
@@ -126,6 +128,7 @@ export class PortBridge {
           const wake = forwarding.wake;
           forwarding.wake = null;
           wake?.();
+          this.#holdWhileInFlight();
         }
         break;
       }
@@ -155,6 +158,7 @@ export class PortBridge {
   async #subscribe(request: Extract<BridgeRequest, { t: "sub" }>): Promise<void> {
     const forwarding: Forwarding = {
       subscription: null,
+      window: request.bufferSize,
       credit: request.bufferSize,
       wake: null,
       closed: false,
@@ -198,6 +202,7 @@ export class PortBridge {
         if (batch === null) break;
         forwarding.credit -= batch.length;
         this.#post(id, batch);
+        this.#holdWhileInFlight();
       }
     } catch (error) {
       this.#logger.error("threadbus lua: forwarding events to an engine failed", error);
@@ -206,6 +211,22 @@ export class PortBridge {
       this.sync();
       this.#reply({ t: "end", id });
     }
+  }
+
+  /**
+   * Keeps the host's process alive while events are on their way to the engine: a publisher's
+   * `flush()` may wait for them (the bus blocks on this subscription), and it would otherwise see
+   * the process exit if the engine has no process to keep it up.
+   */
+  #holdWhileInFlight(): void {
+    let inFlight = false;
+    for (const forwarding of this.#forwarding.values()) {
+      if (forwarding.credit < forwarding.window) inFlight = true;
+    }
+    if (inFlight === this.#held) return;
+    this.#held = inFlight;
+    if (inFlight) this.#port.ref();
+    else this.#port.unref();
   }
 
   #post(id: number, events: BusEvent[]): void {

@@ -69,7 +69,8 @@ export interface EngineCounters {
 
 /** Engine -> host: each post carries an array of these, in order. */
 export type EngineMessage =
-  | { type: "ready" }
+  /** `tid`: the OS id of the engine's thread (the watchdog reads its CPU time), if known. */
+  | { type: "ready"; tid: number | null }
   | { type: "spawned"; pid: number; name: string; parent: number }
   | { type: "exit"; pid: number; status: ExitStatus; message: string; payload: string }
   | { type: "print"; pid: number; line: string }

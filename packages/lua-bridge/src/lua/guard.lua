@@ -11,10 +11,12 @@
 --   process is doomed, coroutine.close refuses to run __close handlers of a doomed process, and
 --   every protected call re-raises as it returns.
 -- * A time slice, because instructions are not time: a budget of allocation-heavy instructions
---   blocked the host for seconds. os.clock() reads a wall clock in wasmoon (~0.1 µs a call).
+--   blocked the host for seconds. os.clock() reads a wall clock in wasmoon (~0.1 µs a call); a
+--   process past its slice in wall time is stopped once its thread also used that much CPU
+--   (H.cpu, where the platform tells), so that a loaded machine does not stop correct scripts.
 -- * What no hook can stop (a C function such as a string pattern match running for minutes) is
 --   stopped by the host's watchdog, which terminates the engine's thread.
-local R, _, C = ...
+local R, H, C = ...
 local type, tostring, error, pcall, xpcall, setmetatable = type, tostring, error, pcall, xpcall, setmetatable
 local sethook, traceback = debug.sethook, debug.traceback
 local co_create, co_resume, co_yield, co_status, co_close, co_running =
@@ -23,8 +25,12 @@ local co_create, co_resume, co_yield, co_status, co_close, co_running =
 local clock = os.clock
 local describe, WAIT, AGAIN = R.describe, R.WAIT, R.AGAIN
 
+local H_cpu = H.cpu
 local BUDGET = C.instructionBudget
-local SLICE = C.timeSliceMs / 1000
+local SLICE_MS = C.timeSliceMs
+local SLICE = SLICE_MS / 1000
+-- Once over the slice in wall time, the thread's CPU time is read at most this often (seconds).
+local RECHECK = 0.01
 -- Instructions between two hook calls of a coroutine: a hook call (a Lua call and a clock read)
 -- every 10,000 instructions (~70 µs of Lua on this machine class) costs about 1%.
 local STEP = BUDGET < 10000 and BUDGET or 10000
@@ -44,9 +50,21 @@ local function hook()
   if not doomed then
     local used = p.used + STEP
     p.used = used
-    if used >= BUDGET then doomed = "budget"
-    elseif clock() - p.started >= SLICE then doomed = "time"
-    else return end
+    if used >= BUDGET then
+      doomed = "budget"
+    else
+      -- The thread's CPU time at the first hook of a resume (only resumes this long pay the read).
+      local cpu0 = p.cpu0
+      if cpu0 == nil then cpu0 = H_cpu(); p.cpu0 = cpu0 end
+      local now = clock()
+      if now - p.started < SLICE or now < p.recheck then return end
+      -- Over the slice in wall time: on a loaded machine the thread may not have run that long.
+      if cpu0 >= 0 and H_cpu() - cpu0 < SLICE_MS then
+        p.recheck = now + RECHECK
+        return
+      end
+      doomed = "time"
+    end
     p.doomed = doomed
   end
   sethook(co_running(), hook, "", FAIL_FAST)

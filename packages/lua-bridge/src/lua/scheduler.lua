@@ -56,7 +56,7 @@ local function spawn(pid, name, source, parent)
   arm(co)
   mains[co] = true
   local p = { pid = pid, name = name, env = env, co = co, subs = {}, fresh = true, queued = false,
-              dead = false, used = 0, started = 0, doomed = nil }
+              dead = false, used = 0, started = 0, cpu0 = nil, recheck = 0, doomed = nil }
   procs[pid] = p
   make_ready(p)
   return pid
@@ -89,6 +89,8 @@ local function step(p)
   p.fresh = true
   p.used = 0
   p.started = clock()
+  p.cpu0 = nil
+  p.recheck = 0
   local co = p.co
   H_enter(p.pid)
   local ok, status, a, b = co_resume(co)
