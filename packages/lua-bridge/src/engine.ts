@@ -195,15 +195,17 @@ export class Engine {
         } catch (error) {
           return error instanceof Error ? error.message : String(error);
         }
-        record.subscriptions.set(id, indexId);
+        record.subscriptions.set(id, { indexId, system });
+        shared.interest(index, system, 1);
         return id;
       },
       unsubscribe: (pid: number, id: number): void => {
         const record = this.#records.get(pid);
-        const indexId = record?.subscriptions.get(id);
-        if (!record || indexId === undefined) return;
+        const subscription = record?.subscriptions.get(id);
+        if (!record || subscription === undefined) return;
         record.subscriptions.delete(id);
-        relay.remove(indexId);
+        relay.remove(subscription.indexId);
+        shared.interest(index, subscription.system, -1);
       },
       send: (pid: number, system: string, kind: string, path: string, json: string): string | undefined => {
         if (!live(pid)) return "the process is not running";
@@ -275,7 +277,10 @@ export class Engine {
   #end(record: ProcessRecord): void {
     if (record.ended) return;
     record.ended = true;
-    for (const indexId of record.subscriptions.values()) this.#relay.remove(indexId);
+    for (const { indexId, system } of record.subscriptions.values()) {
+      this.#relay.remove(indexId);
+      this.#shared.interest(this.#config.index, system, -1);
+    }
     record.subscriptions.clear();
     for (const timer of record.timers.values()) clearTimeout(timer);
     record.timers.clear();

@@ -87,6 +87,7 @@ export class EngineThread {
     this.generation++;
     // A terminated predecessor may have left its last state behind for the watchdog to find.
     shared.idle(this.index);
+    shared.resetInterest(this.index);
     let link: BusLink;
     const transfer: import("node:worker_threads").TransferListItem[] = [];
     if (isWorkerBus(bus)) {
@@ -95,7 +96,7 @@ export class EngineThread {
       transfer.push(handle.port);
     } else {
       const channel = new MessageChannel();
-      this.#bridge = new PortBridge(bus, channel.port1, shared, logger);
+      this.#bridge = new PortBridge(bus, channel.port1, shared, this.index, logger);
       link = { kind: "port", port: channel.port2 };
       transfer.push(channel.port2);
     }

@@ -69,7 +69,11 @@ export interface LuaEngineStats {
 export interface LuaHostStats {
   /** Live processes. */
   processes: number;
-  /** Events the engines' relays received from the bus (each engine receives every event). */
+  /**
+   * Events the engines' relays received from the bus. Each engine receives every event of a
+   * WorkerBus; from an in-thread Bus only those whose system some subscription of its processes
+   * may match (by the system's first segment).
+   */
   routed: number;
   /** Deliveries into process queues (one event to three processes counts three). */
   delivered: number;

@@ -12,13 +12,15 @@ import {
   type SubscriptionStats,
 } from "@threadbus/core";
 import type { BridgeReply, BridgeRequest } from "./port_bridge.js";
+import { kLua, kLuaError, type PrerenderedEvent } from "./prerendered.js";
 import type { SharedState } from "./shared_state.js";
-import { transferErrors } from "./transfer_errors.js";
 
 /**
  * The engine thread's end of a PortBridge: an EventBus whose subscriptions and sends are carried
  * out by the bridge on the host's thread, where the in-thread Bus lives. Only what an engine
- * needs is served: subscribe (with path-less patterns), send, flush, stop.
+ * needs is served: subscribe (with path-less patterns), send, flush, stop. Events arrive already
+ * rendered as Lua source, without their data (see prerendered.ts), and only those the engine's
+ * processes may want (SharedState.interested).
  */
 export class PortBus implements EventBus {
   readonly #port: MessagePort;
@@ -153,10 +155,13 @@ export class PortBus implements EventBus {
       case "batch": {
         const subscription = this.#subscriptions.get(reply.id);
         if (!subscription) return;
-        if (reply.lost) {
-          for (const [index, reason] of reply.lost) transferErrors.set(reply.events[index]!, reason);
+        const items = reply.items;
+        const events: PrerenderedEvent[] = new Array(items.length >>> 2);
+        for (let i = 0, e = 0; i < items.length; i += 4, e++) {
+          events[e] = { system: items[i]!, kind: items[i + 1]!, path: items[i + 2]!, [kLua]: items[i + 3]! };
         }
-        subscription.offer(reply.events);
+        if (reply.errors) for (const [index, reason] of reply.errors) events[index]![kLuaError] = reason;
+        subscription.offer(events);
         break;
       }
       case "end":

@@ -25,8 +25,8 @@ export interface Renderer {
  * `host.stats()` reports as `queued`.
  */
 export class ProcessRecord {
-  /** Lua subscription id -> id in the relay's SubscriptionIndex. */
-  readonly subscriptions = new Map<number, string>();
+  /** Lua subscription id -> its id in the relay's SubscriptionIndex, and its system pattern. */
+  readonly subscriptions = new Map<number, { indexId: string; system: string }>();
   readonly timers = new Map<number, NodeJS.Timeout>();
   /** Set when a pull found nothing: the next routed event must wake the process's waiters. */
   wantsWake = false;

@@ -5,9 +5,9 @@ import {
   type Subscription,
   SubscriptionIndex,
 } from "@threadbus/core";
-import { LuaConversionError, luaLiteral, luaString } from "./lua_literal.js";
+import { renderEvent, renderFailedEvent } from "./event_literal.js";
+import { kLua, kLuaError, type PrerenderedEvent } from "./prerendered.js";
 import type { Envelope, ProcessRecord, Renderer } from "./process_record.js";
-import { transferErrors } from "./transfer_errors.js";
 
 /** What the relay's index holds for one Lua subscription. */
 export interface RelayTarget {
@@ -29,6 +29,10 @@ export interface RelayHooks {
 interface RoutePlan {
   readonly checked: readonly IndexEntry<RelayTarget>[];
   readonly byPath: ReadonlyMap<string, readonly IndexEntry<RelayTarget>[]> | null;
+}
+
+function envelopeOf(event: PrerenderedEvent): Envelope {
+  return { event, lua: event[kLua], error: event[kLuaError] };
 }
 
 /** A glob without any glob syntax, which matches exactly itself (verified with the glob too). */
@@ -105,13 +109,13 @@ export class Relay implements Renderer {
     let waiting: RelayTarget[] | null = null;
     for (const entry of plan.checked) {
       if (entry.path !== null && !entry.path.match(event.path)) continue;
-      envelope ??= { event, lua: undefined, error: undefined };
+      envelope ??= envelopeOf(event);
       if (waiting !== null) waiting.push(entry.value);
       else if (!this.#deliver(entry.value, envelope)) waiting = [entry.value];
     }
     const exact = plan.byPath?.get(event.path);
     if (exact) {
-      envelope ??= { event, lua: undefined, error: undefined };
+      envelope ??= envelopeOf(event);
       for (const entry of exact) {
         if (waiting !== null) waiting.push(entry.value);
         else if (!this.#deliver(entry.value, envelope)) waiting = [entry.value];
@@ -166,30 +170,18 @@ export class Relay implements Renderer {
     return plan;
   }
 
-  /** The event as a Lua table constructor `{system=..., kind=..., path=..., data=...}`. */
+  /** The event as a Lua table constructor `{system=..., kind=..., path=..., data=...}`, once. */
   render(envelope: Envelope): string {
     if (envelope.lua !== undefined) return envelope.lua;
-    const { system, kind, path, data } = envelope.event;
-    let tail = "";
-    const lost = transferErrors.get(envelope.event);
-    if (lost !== undefined) {
-      envelope.error = lost;
-    } else if (data !== undefined && data !== null) {
-      try {
-        tail = `,data=${luaLiteral(data)}`;
-      } catch (error) {
-        if (!(error instanceof LuaConversionError)) throw error;
-        envelope.error = error.message;
-      }
-    }
-    if (envelope.error !== undefined) tail = `,data_error=${luaString(envelope.error)}`;
-    envelope.lua = `{system=${luaString(system)},kind=${luaString(kind)},path=${luaString(path)}${tail}}`;
-    return envelope.lua;
+    const rendered = renderEvent(envelope.event);
+    envelope.lua = rendered.lua;
+    envelope.error = rendered.error;
+    return rendered.lua;
   }
 
   renderFailed(envelope: Envelope, reason: string): string {
     const { system, kind, path } = envelope.event;
-    return `{system=${luaString(system)},kind=${luaString(kind)},path=${luaString(path)},data_error=${luaString(reason)}}`;
+    return renderFailedEvent(system, kind, path, reason);
   }
 
   unconvertible(record: ProcessRecord, reason: string): void {

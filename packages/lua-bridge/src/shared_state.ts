@@ -1,12 +1,14 @@
 /**
  * The memory a LuaHost shares with its engine threads: the pid counter (every thread allocates
  * pids from it, so pids are unique across engines), the bus's closed flag for port-bridged buses,
- * and per engine what the watchdog reads: whether the engine is busy, since when, and which
- * process it is resuming.
+ * per engine what the watchdog reads (whether the engine is busy, since when, and which process
+ * it is resuming), and per engine which systems its processes subscribe to (the bridge forwards
+ * only events some subscription may match).
  *
- * Layout: Int32 words [nextPid, busClosed, pad, pad, then per engine: state, pid, pad, pad],
- * then one Float64 per engine: the time (ms, `performance.timeOrigin + performance.now()`, the
- * same clock on every thread) its current busy stretch began.
+ * Layout: Int32 words [nextPid, busClosed, pad, pad, then per engine: state, pid, pad, pad, then
+ * per engine: wildcard count, 255 bucket counts], then one Float64 per engine: the time (ms,
+ * `performance.timeOrigin + performance.now()`, the same clock on every thread) its current busy
+ * stretch began.
  */
 export const EngineState = {
   /** Waiting for work (the engine's event loop is idle). */
@@ -24,6 +26,8 @@ const kHeaderWords = 4;
 const kWordsPerEngine = 4;
 const kState = 0;
 const kPid = 1;
+/** Interest words per engine: [0] subscriptions whose system starts with a wildcard, [1..] per bucket. */
+const kInterestWords = 256;
 
 /** A clock shared by every thread of the process (ms). */
 export function sharedNow(): number {
@@ -34,17 +38,19 @@ export class SharedState {
   readonly buffer: SharedArrayBuffer;
   readonly #words: Int32Array;
   readonly #since: Float64Array;
+  /** Index of engine 0's first interest word. */
+  readonly #interest: number;
 
   constructor(buffer: SharedArrayBuffer, engines: number) {
     this.buffer = buffer;
-    const intBytes = align8((kHeaderWords + engines * kWordsPerEngine) * 4);
+    const intBytes = intBytesFor(engines);
     this.#words = new Int32Array(buffer, 0, intBytes / 4);
     this.#since = new Float64Array(buffer, intBytes, engines);
+    this.#interest = kHeaderWords + engines * kWordsPerEngine;
   }
 
   static create(engines: number): SharedState {
-    const intBytes = align8((kHeaderWords + engines * kWordsPerEngine) * 4);
-    return new SharedState(new SharedArrayBuffer(intBytes + engines * 8), engines);
+    return new SharedState(new SharedArrayBuffer(intBytesFor(engines) + engines * 8), engines);
   }
 
   /** Any thread: a fresh pid (1, 2, 3, ...). */
@@ -86,11 +92,51 @@ export class SharedState {
     Atomics.store(this.#words, word(engine, kPid), 0);
   }
 
+  /**
+   * Engine thread: a subscription to `system` (a pattern) was added (+1) or removed (-1). Called
+   * before events.subscribe returns, so the bridge forwards every event sent after anyone could
+   * know of the subscription.
+   */
+  interest(engine: number, system: string, delta: 1 | -1): void {
+    Atomics.add(this.#words, this.#interest + engine * kInterestWords + interestWord(system, true), delta);
+  }
+
+  /** Host thread (bridge): may a subscription of the engine match an event of `system`? */
+  interested(engine: number, system: string): boolean {
+    const base = this.#interest + engine * kInterestWords;
+    return (
+      Atomics.load(this.#words, base) > 0 || Atomics.load(this.#words, base + interestWord(system, false)) > 0
+    );
+  }
+
+  /** Host thread: a fresh engine starts with no subscriptions. */
+  resetInterest(engine: number): void {
+    const base = this.#interest + engine * kInterestWords;
+    for (let i = 0; i < kInterestWords; i++) Atomics.store(this.#words, base + i, 0);
+  }
+
   /** Host thread (watchdog): what the engine is doing, since when, and for which process. */
   read(engine: number): { state: EngineState; pid: number; since: number } {
     const state = Atomics.load(this.#words, word(engine, kState)) as EngineState;
     return { state, pid: Atomics.load(this.#words, word(engine, kPid)), since: this.#since[engine]! };
   }
+}
+
+function intBytesFor(engines: number): number {
+  return align8((kHeaderWords + engines * (kWordsPerEngine + kInterestWords)) * 4);
+}
+
+/** The interest word of a system's first segment: 0 for a wildcard, else its bucket (1..255). */
+function interestWord(system: string, pattern: boolean): number {
+  let end = system.indexOf(".");
+  if (end < 0) end = system.length;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < end; i++) {
+    const c = system.charCodeAt(i);
+    if (pattern && (c === 42 || c === 40)) return 0; // "*" or "(": a wildcard segment
+    hash = Math.imul(hash ^ c, 0x01000193);
+  }
+  return 1 + ((hash >>> 0) % (kInterestWords - 1));
 }
 
 function word(engine: number, field: number): number {

@@ -57,7 +57,7 @@ describe("engines", () => {
     expect(host.stats().perProcess.find((p) => p.pid === child)).toMatchObject({ name: "kid", engine: 1 });
   });
 
-  it("every engine receives every bus event, and events sent from one engine reach the others", async () => {
+  it("a bus event reaches the processes of every engine, and events sent from one engine reach the others", async () => {
     const { bus, host } = await harness({ engines: 2 });
     const answers = await collect(bus, "pong", "k", 2);
     for (const engine of [0, 1]) {
@@ -116,5 +116,21 @@ describe("engines", () => {
     await expect(sender.exited).resolves.toBe(true);
     await host.settled();
     expect(host.stats().messagesLost).toBe(1);
+  });
+
+  it("with an in-thread bus, only events of systems some process subscribes to reach an engine", async () => {
+    const { bus, host } = await harness({ engines: 2 });
+    const orders = host.spawn(`return assert(events.subscribe("orders.*")):receive().path`, { engine: 1 });
+    await host.settled();
+    for (let n = 0; n < 100; n++) bus.send({ system: "noise", kind: "k", path: String(n) });
+    bus.send({ system: "orders.eu", kind: "created", path: "o/1" });
+    await expect(orders.exited).resolves.toBe("o/1");
+    await host.settled();
+    expect(host.stats().routed).toBe(1);
+    // A process that subscribes after the noise sees only what is sent after it subscribed.
+    const late = host.spawn(`return assert(events.subscribe("noise")):receive().path`, { engine: 0 });
+    await host.settled();
+    bus.send({ system: "noise", kind: "k", path: "after" });
+    await expect(late.exited).resolves.toBe("after");
   });
 });
