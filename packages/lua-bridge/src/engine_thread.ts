@@ -14,6 +14,9 @@ function isWorkerBus(bus: EventBus): bus is EventBus & HandleSource {
   return typeof (bus as Partial<HandleSource>).handle === "function";
 }
 
+/** Node flags a worker thread does not accept. */
+const WORKER_REFUSES = ["--input-type", "--eval", "-e", "--print", "-p", "--test", "--watch"];
+
 /** How long close() waits for an engine to shut down cleanly before terminating its thread. */
 const CLOSE_TIMEOUT_MS = 2000;
 
@@ -24,8 +27,11 @@ export interface EngineThreadOptions {
   logger: Logger;
   /** Messages from the engine, in order. */
   onMessages(thread: EngineThread, messages: EngineMessage[]): void;
-  /** The thread died or was terminated (not by close()). `culprit` is set by terminate(). */
-  onFailed(thread: EngineThread, cause: unknown, culprit: number): void;
+  /**
+   * The thread died or was terminated (not by close()). `culprit` is set by terminate();
+   * `started` is false when it failed before it ever ran (then it is `broken`, not restarted).
+   */
+  onFailed(thread: EngineThread, cause: unknown, culprit: number, started: boolean): void;
 }
 
 /**
@@ -46,6 +52,9 @@ export class EngineThread {
   readonly #settles = new Map<number, (activity: number) => void>();
   #onClosed: (() => void) | null = null;
   #tid: number | null = null;
+  #broken: unknown = null;
+  /** Reasons to keep the host's process alive for this engine: its processes, pending requests. */
+  #holds = 0;
   generation = 0;
 
   constructor(options: EngineThreadOptions) {
@@ -60,6 +69,11 @@ export class EngineThread {
 
   get running(): boolean {
     return this.#running;
+  }
+
+  /** Why the engine could not start (it is not restarted then), or null. */
+  get broken(): unknown {
+    return this.#broken;
   }
 
   /** CPU time (ms) the engine's thread used so far, where the platform tells. */
@@ -85,6 +99,7 @@ export class EngineThread {
   start(): Promise<void> {
     const { config, bus, shared, logger } = this.#options;
     this.generation++;
+    this.#broken = null;
     // A terminated predecessor may have left its last state behind for the watchdog to find.
     shared.idle(this.index);
     shared.resetInterest(this.index);
@@ -104,6 +119,10 @@ export class EngineThread {
     const worker = new Worker(new URL("./engine_worker.js", import.meta.url), {
       workerData,
       transferList: transfer,
+      // The host's flags, less those a worker refuses (node --input-type=module -e ... has one).
+      execArgv: process.execArgv.filter(
+        (flag) => !WORKER_REFUSES.some((refused) => flag.startsWith(refused)),
+      ),
     });
     this.#worker = worker;
     this.#terminating = null;
@@ -122,6 +141,7 @@ export class EngineThread {
         if (message.type === "ready") {
           this.#tid = message.tid;
           this.#running = true;
+          if (this.#holds === 0) worker.unref();
           started();
         } else if (message.type === "settled") {
           this.#settles.get(message.id)?.(message.activity);
@@ -148,8 +168,11 @@ export class EngineThread {
       if (this.#closing) return;
       const cause =
         this.#terminating?.cause ?? lastError ?? new Error(`engine ${this.index} exited with code ${code}`);
-      if (!wasRunning) failedToStart(cause);
-      this.#options.onFailed(this, cause, this.#terminating?.culprit ?? 0);
+      if (!wasRunning) {
+        this.#broken = cause;
+        failedToStart(cause);
+      }
+      this.#options.onFailed(this, cause, this.#terminating?.culprit ?? 0, wasRunning);
     });
     return this.#ready;
   }
@@ -158,10 +181,16 @@ export class EngineThread {
     this.#worker?.postMessage(message);
   }
 
-  /** Keeps the host's process alive while the engine has processes (a running script is work). */
-  hold(held: boolean): void {
-    if (held) this.#worker?.ref();
-    else this.#worker?.unref();
+  /**
+   * Keeps the host's process alive while the engine has work: a live process (a running script
+   * is work), a request awaiting its answer. An idle engine must not keep a program from exiting.
+   */
+  hold(): void {
+    if (this.#holds++ === 0) this.#worker?.ref();
+  }
+
+  release(): void {
+    if (--this.#holds === 0 && this.#running) this.#worker?.unref();
   }
 
   /** Resolves with the engine's activity count once it is quiet (see Engine's settle), or -1. */
@@ -169,10 +198,15 @@ export class EngineThread {
     await this.#ready.catch(() => {});
     if (!this.#running) return -1;
     const id = ++this.#nextSettle;
-    return new Promise((resolve) => {
-      this.#settles.set(id, resolve);
-      this.post({ type: "settle", id });
-    });
+    this.hold();
+    try {
+      return await new Promise((resolve) => {
+        this.#settles.set(id, resolve);
+        this.post({ type: "settle", id });
+      });
+    } finally {
+      this.release();
+    }
   }
 
   /** Stops a stuck engine at once (the watchdog); onFailed follows with `culprit`. */
@@ -189,6 +223,7 @@ export class EngineThread {
     this.#closing = (async () => {
       const worker = this.#worker;
       if (worker) {
+        worker.ref();
         const closed = new Promise<void>((resolve) => {
           this.#onClosed = resolve;
         });

@@ -168,7 +168,8 @@ export class LuaHost {
           shared: this.#shared,
           logger: this.#options.logger,
           onMessages: (thread, messages) => this.#onMessages(thread, messages),
-          onFailed: (thread, cause, culprit) => this.#onEngineFailed(thread, cause, culprit),
+          onFailed: (thread, cause, culprit, started) =>
+            this.#onEngineFailed(thread, cause, culprit, started),
         }),
       );
     }
@@ -199,10 +200,15 @@ export class LuaHost {
     const engine = this.#checkEngine(options) ?? this.#leastLoaded();
     const pid = this.#shared.nextPid();
     const process = this.#register(pid, name ?? `process-${pid}`, engine, true);
+    const thread = this.#engines[engine]!;
     if (this.#closed) {
       this.#end(process, new LuaHostClosedError({ pid, processName: process.name }));
+    } else if (thread.broken !== null) {
+      this.#end(
+        process,
+        new LuaEngineFailedError({ pid, processName: process.name, engine, cause: thread.broken }),
+      );
     } else {
-      const thread = this.#engines[engine]!;
       thread.syncBus();
       thread.post({ type: "spawn", pid, name: process.name, source });
     }
@@ -322,8 +328,6 @@ export class LuaHost {
       await this.close();
       throw error;
     }
-    if (this.#closed) return;
-    for (const engine of this.#engines) engine.hold(this.#perEngine[engine.index]! > 0);
   }
 
   #register(pid: number, name: string, engine: number, observed: boolean): HostProcess {
@@ -337,7 +341,8 @@ export class LuaHost {
     exited.catch(() => {});
     const process: HostProcess = { pid, name, engine, observed, exited, resolve, reject };
     this.#processes.set(pid, process);
-    if (this.#perEngine[engine]!++ === 0) this.#engines[engine]!.hold(true);
+    this.#perEngine[engine]!++;
+    this.#engines[engine]!.hold();
     return process;
   }
 
@@ -346,7 +351,8 @@ export class LuaHost {
     if (this.#processes.get(process.pid) !== process) return;
     this.#processes.delete(process.pid);
     this.#snapshots[process.engine]!.delete(process.pid);
-    if (--this.#perEngine[process.engine]! === 0) this.#engines[process.engine]!.hold(false);
+    this.#perEngine[process.engine]!--;
+    this.#engines[process.engine]!.release();
     if (error === undefined) {
       process.resolve(value);
       return;
@@ -456,7 +462,7 @@ export class LuaHost {
   }
 
   /** An engine thread died or was terminated: end its processes, keep its counters, replace it. */
-  #onEngineFailed(thread: EngineThread, cause: unknown, culpritPid: number): void {
+  #onEngineFailed(thread: EngineThread, cause: unknown, culpritPid: number, started: boolean): void {
     const index = thread.index;
     const culprit = this.#processes.get(culpritPid);
     for (const process of [...this.#processes.values()]) {
@@ -488,13 +494,15 @@ export class LuaHost {
     this.#totals[index] = { ...ZERO_TOTALS };
     this.#snapshots[index] = new Map();
     if (this.#closed) return;
+    if (!started) {
+      // It never ran: starting it again would fail the same way. Its spawns fail from now on.
+      this.#options.logger.error(`threadbus lua: engine ${index} could not start`, cause);
+      return;
+    }
     this.#restarts[index]!++;
     if (!culprit)
       this.#options.logger.error(`threadbus lua: engine ${index} failed; starting a fresh one`, cause);
-    thread.start().then(
-      () => thread.hold(this.#perEngine[index]! > 0),
-      (error) => this.#options.logger.error(`threadbus lua: engine ${index} could not be restarted`, error),
-    );
+    void thread.start();
   }
 
   #checkEngine(options: SpawnOptions): number | undefined {
@@ -510,12 +518,14 @@ export class LuaHost {
     return engine;
   }
 
+  /** The working engine with the fewest processes (engine 0 if none works: the spawn then fails). */
   #leastLoaded(): number {
-    let best = 0;
-    for (let engine = 1; engine < this.#perEngine.length; engine++) {
-      if (this.#perEngine[engine]! < this.#perEngine[best]!) best = engine;
+    let best = -1;
+    for (let engine = 0; engine < this.#perEngine.length; engine++) {
+      if (this.#engines[engine]!.broken !== null) continue;
+      if (best < 0 || this.#perEngine[engine]! < this.#perEngine[best]!) best = engine;
     }
-    return best;
+    return Math.max(best, 0);
   }
 }
 

@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { Bus } from "@threadbus/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { LuaHost } from "../dist/index.js";
@@ -132,5 +135,27 @@ describe("engines", () => {
     await host.settled();
     bus.send({ system: "noise", kind: "k", path: "after" });
     await expect(late.exited).resolves.toBe("after");
+  });
+
+  it("keeps a program alive while a process runs or a call waits on an engine, and lets it exit when idle", async () => {
+    const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const core = fileURLToPath(new URL("../node_modules/@threadbus/core/dist/index.js", import.meta.url));
+    // Never closed on purpose: an idle host must not hold the program (exit code 13 = a pending await).
+    const script = `
+      const { Bus } = await import(${JSON.stringify(core)});
+      const { LuaHost } = await import(${JSON.stringify(dist)});
+      const bus = new Bus();
+      const host = new LuaHost({ bus });
+      await host.settled();
+      const proc = host.spawn("time.sleep(50) return 'slept'");
+      console.log(await proc.exited);
+      await host.settled();
+      console.log(host.stats().processes);
+    `;
+    const run = promisify(execFile);
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+      timeout: 15_000,
+    });
+    expect(stdout.trim().split("\n")).toEqual(["slept", "0"]);
   });
 });
