@@ -1,4 +1,4 @@
-import { MessageChannel, Worker } from "node:worker_threads";
+import { MessageChannel, type TransferListItem, Worker } from "node:worker_threads";
 import type { EventBus, Logger } from "@threadbus/core";
 import { PortBridge } from "./port_bridge.js";
 import type { BusLink, EngineConfig, EngineMessage, EngineWorkerData, HostMessage } from "./protocol.js";
@@ -14,8 +14,19 @@ function isWorkerBus(bus: EventBus): bus is EventBus & HandleSource {
   return typeof (bus as Partial<HandleSource>).handle === "function";
 }
 
-/** Node flags a worker thread does not accept. */
+/** Node flags a worker thread refuses in its inherited execArgv. */
 const WORKER_REFUSES = ["--input-type", "--eval", "-e", "--print", "-p", "--test", "--watch"];
+
+/**
+ * A worker inherits the host's execArgv unless told otherwise, and refuses a few flags there
+ * (`node --input-type=module -e ...` has one). Given explicitly, execArgv may hold no V8 flags
+ * (they are process-wide anyway), so a host run with a refused flag gives its engines none.
+ */
+function newWorker(workerData: EngineWorkerData, transferList: TransferListItem[]): Worker {
+  const url = new URL("./engine_worker.js", import.meta.url);
+  const refused = process.execArgv.some((flag) => WORKER_REFUSES.some((prefix) => flag.startsWith(prefix)));
+  return new Worker(url, { workerData, transferList, ...(refused ? { execArgv: [] } : {}) });
+}
 
 /** How long close() waits for an engine to shut down cleanly before terminating its thread. */
 const CLOSE_TIMEOUT_MS = 2000;
@@ -103,27 +114,28 @@ export class EngineThread {
     // A terminated predecessor may have left its last state behind for the watchdog to find.
     shared.idle(this.index);
     shared.resetInterest(this.index);
-    let link: BusLink;
-    const transfer: import("node:worker_threads").TransferListItem[] = [];
-    if (isWorkerBus(bus)) {
-      const handle = bus.handle();
-      link = { kind: "worker", handle };
-      transfer.push(handle.port);
-    } else {
-      const channel = new MessageChannel();
-      this.#bridge = new PortBridge(bus, channel.port1, shared, this.index, logger);
-      link = { kind: "port", port: channel.port2 };
-      transfer.push(channel.port2);
+    let worker: Worker;
+    try {
+      let link: BusLink;
+      const transfer: TransferListItem[] = [];
+      if (isWorkerBus(bus)) {
+        // Throws once the bus stopped, or when it has no client slot left (maxClients).
+        const handle = bus.handle();
+        link = { kind: "worker", handle };
+        transfer.push(handle.port);
+      } else {
+        const channel = new MessageChannel();
+        this.#bridge = new PortBridge(bus, channel.port1, shared, this.index, logger);
+        link = { kind: "port", port: channel.port2 };
+        transfer.push(channel.port2);
+      }
+      worker = newWorker({ config, shared: shared.buffer, bus: link }, transfer);
+    } catch (error) {
+      this.#broken = error;
+      this.#ready = Promise.reject(error);
+      this.#ready.catch(() => {});
+      return this.#ready;
     }
-    const workerData: EngineWorkerData = { config, shared: shared.buffer, bus: link };
-    const worker = new Worker(new URL("./engine_worker.js", import.meta.url), {
-      workerData,
-      transferList: transfer,
-      // The host's flags, less those a worker refuses (node --input-type=module -e ... has one).
-      execArgv: process.execArgv.filter(
-        (flag) => !WORKER_REFUSES.some((refused) => flag.startsWith(refused)),
-      ),
-    });
     this.#worker = worker;
     this.#terminating = null;
     this.#tid = null;

@@ -314,7 +314,8 @@ export class LuaHost {
     }
     this.#watchdog.stop();
     this.#closing = (async () => {
-      await this.ready.catch(() => {});
+      // `ready` is unset while the constructor runs (a start that fails at once closes the host).
+      await Promise.resolve(this.ready).catch(() => {});
       await Promise.all(this.#engines.map((engine) => engine.close()));
     })();
     return this.#closing;
@@ -325,7 +326,8 @@ export class LuaHost {
     try {
       await Promise.all(this.#engines.map((engine) => engine.start()));
     } catch (error) {
-      await this.close();
+      // Not awaited: close() waits for `ready`, which is this.
+      void this.close();
       throw error;
     }
   }
