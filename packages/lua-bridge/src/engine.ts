@@ -2,7 +2,8 @@ import type { EventBus } from "@threadbus/core";
 import { luaLiteral, luaString } from "./lua_literal.js";
 import { luaSources } from "./lua_sources.js";
 import { createLuaVm, type LuaVm } from "./lua_vm.js";
-import { ProcessRecord } from "./process_record.js";
+import type { ProcessRecord } from "./process_record.js";
+import { ProcessTable } from "./process_table.js";
 import type {
   EngineConfig,
   EngineCounters,
@@ -39,7 +40,7 @@ export class Engine {
   readonly #shared: SharedState;
   readonly #bus: EventBus;
   readonly #emit: (messages: EngineMessage[]) => void;
-  readonly #records = new Map<number, ProcessRecord>();
+  readonly #processes: ProcessTable;
   readonly #relay: Relay;
   #vm: LuaVm | null = null;
   #runtime: Runtime | null = null;
@@ -55,7 +56,7 @@ export class Engine {
   #lastStats = 0;
   #statsTimer: NodeJS.Timeout | null = null;
   #statsDue = false;
-  readonly #gone = { delivered: 0, dropped: 0, discarded: 0, unconvertible: 0 };
+
   #messagesLost = 0;
   #unconvertible = 0;
   #lastWarning = 0;
@@ -79,6 +80,7 @@ export class Engine {
       fault: (error) =>
         this.#log("error", `threadbus lua: the relay of engine ${index} failed: ${String(error)}`),
     });
+    this.#processes = new ProcessTable(config, this.#relay, shared);
   }
 
   /** Starts the VM and the relay; the host gets "ready" once both run. */
@@ -118,12 +120,12 @@ export class Engine {
     if (this.#closed) return;
     switch (message.type) {
       case "spawn":
-        this.#records.set(message.pid, this.#newRecord(message.pid, message.name));
+        this.#processes.add(message.pid, message.name);
         this.#command(`S(${message.pid},${luaString(message.name)},${luaString(message.source)})`);
         break;
       case "kill": {
-        const record = this.#records.get(message.pid);
-        if (record) this.#end(record);
+        const record = this.#processes.get(message.pid);
+        if (record) this.#processes.end(record);
         this.#command(`K(${message.pid})`);
         break;
       }
@@ -139,12 +141,8 @@ export class Engine {
     }
   }
 
-  #newRecord(pid: number, name: string): ProcessRecord {
-    return new ProcessRecord(pid, name, this.#config.queueSize, this.#config.queueOverflow);
-  }
-
   #deliver(pid: number, from: number, topic: string, json: string): void {
-    if (!this.#records.has(pid)) {
+    if (!this.#processes.has(pid)) {
       this.#messagesLost++;
       return;
     }
@@ -159,10 +157,8 @@ export class Engine {
     const shared = this.#shared;
     const relay = this.#relay;
     const index = config.index;
-    const live = (pid: number): ProcessRecord | undefined => {
-      const record = this.#records.get(pid);
-      return record && !record.ended ? record : undefined;
-    };
+    const processes = this.#processes;
+    const live = (pid: number) => processes.live(pid);
     return {
       poll: (): string | undefined => {
         if (this.#commands.length === 0) return undefined;
@@ -200,7 +196,7 @@ export class Engine {
         return id;
       },
       unsubscribe: (pid: number, id: number): void => {
-        const record = this.#records.get(pid);
+        const record = processes.get(pid);
         const subscription = record?.subscriptions.get(id);
         if (!record || subscription === undefined) return;
         record.subscriptions.delete(id);
@@ -228,13 +224,13 @@ export class Engine {
       register: (parent: number, name: string): number => {
         if (this.#closed) return 0;
         const pid = shared.nextPid();
-        this.#records.set(pid, this.#newRecord(pid, name));
+        this.#processes.add(pid, name);
         this.#send({ type: "spawned", pid, name, parent });
         return pid;
       },
       exit: (pid: number, status: ExitStatus, message: string, payload: string): void => {
-        const record = this.#records.get(pid);
-        if (record) this.#end(record);
+        const record = this.#processes.get(pid);
+        if (record) this.#processes.end(record);
         this.#send({ type: "exit", pid, status, message, payload });
         this.#statsDue = true;
       },
@@ -271,25 +267,6 @@ export class Engine {
         this.#messagesLost++;
       },
     };
-  }
-
-  /** Ends a process on the JS side: subscriptions, timers and queue go at once. */
-  #end(record: ProcessRecord): void {
-    if (record.ended) return;
-    record.ended = true;
-    for (const { indexId, system } of record.subscriptions.values()) {
-      this.#relay.remove(indexId);
-      this.#shared.interest(this.#config.index, system, -1);
-    }
-    record.subscriptions.clear();
-    for (const timer of record.timers.values()) clearTimeout(timer);
-    record.timers.clear();
-    record.discarded += record.clear();
-    this.#records.delete(record.pid);
-    this.#gone.delivered += record.delivered;
-    this.#gone.dropped += record.dropped;
-    this.#gone.discarded += record.discarded;
-    this.#gone.unconvertible += record.unconvertible;
   }
 
   #onRouted(record: ProcessRecord): void {
@@ -357,19 +334,12 @@ export class Engine {
   }
 
   #totals(): EngineCounters {
-    const totals: EngineCounters = {
+    return {
       routed: this.#relay.routed,
-      ...this.#gone,
+      ...this.#processes.totals(),
       messagesLost: this.#messagesLost,
       memoryBytes: this.#vm?.memoryUsed() ?? 0,
     };
-    for (const record of this.#records.values()) {
-      totals.delivered += record.delivered;
-      totals.dropped += record.dropped;
-      totals.discarded += record.discarded;
-      totals.unconvertible += record.unconvertible;
-    }
-    return totals;
   }
 
   #processCounters(): ProcessCounters[] {
@@ -378,29 +348,13 @@ export class Engine {
       const pairs = this.#runtime.buffered().split(" ");
       for (let i = 0; i + 1 < pairs.length; i += 2) buffered.set(Number(pairs[i]), Number(pairs[i + 1]));
     }
-    const out: ProcessCounters[] = [];
-    for (const record of this.#records.values()) {
-      out.push({
-        pid: record.pid,
-        queued: record.queued,
-        buffered: buffered.get(record.pid) ?? 0,
-        subscriptions: record.subscriptions.size,
-        delivered: record.delivered,
-        dropped: record.dropped,
-        discarded: record.discarded,
-        unconvertible: record.unconvertible,
-      });
-    }
-    return out;
+    return this.#processes.counters(buffered);
   }
 
   async #close(): Promise<void> {
     this.#closed = true;
     if (this.#statsTimer) clearInterval(this.#statsTimer);
-    for (const record of this.#records.values()) {
-      for (const timer of record.timers.values()) clearTimeout(timer);
-      record.timers.clear();
-    }
+    for (const record of this.#processes.values()) this.#processes.stopTimers(record);
     await this.#relay.stop().catch(() => {});
     await this.#bus.stop().catch(() => {});
     this.#vm?.close();

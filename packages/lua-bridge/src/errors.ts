@@ -146,3 +146,21 @@ export class LuaHostClosedError extends LuaProcessError {
     super(`Lua process ${details.pid} (${details.processName}) ended: the Lua host was closed`, details);
   }
 }
+
+/** The error for a process that ended with `status` (anything but "ok"), with the limits it broke. */
+export function exitError(
+  status: "error" | "budget" | "time" | "memory",
+  details: LuaErrorDetails & { luaMessage: string },
+  limits: { instructionBudget: number; timeSliceMs: number; watchdogMs: number; memoryLimitBytes: number },
+): LuaProcessError {
+  switch (status) {
+    case "budget":
+      return new LuaInstructionBudgetError(details, limits.instructionBudget);
+    case "time":
+      return new LuaTimeLimitError(details, limits.timeSliceMs, false, limits.watchdogMs);
+    case "memory":
+      return new LuaMemoryLimitError(details, limits.memoryLimitBytes);
+    default:
+      return new LuaScriptError(details);
+  }
+}

@@ -3,18 +3,18 @@ import { basename, extname } from "node:path";
 import { InvalidOptionsError } from "@threadbus/core";
 import { EngineThread } from "./engine_thread.js";
 import {
+  exitError,
   LuaEngineFailedError,
   LuaHostClosedError,
-  LuaInstructionBudgetError,
   LuaKilledError,
-  LuaMemoryLimitError,
   type LuaProcessError,
   LuaScriptError,
   LuaTimeLimitError,
 } from "./errors.js";
 import { type LuaHostOptions, type ResolvedLuaHostOptions, resolveLuaHostOptions } from "./options.js";
-import type { EngineCounters, EngineMessage, ExitStatus, ProcessCounters } from "./protocol.js";
+import type { EngineMessage, ExitStatus } from "./protocol.js";
 import { SharedState } from "./shared_state.js";
+import { type LuaHostStats, StatsBook } from "./stats.js";
 import { type Stuck, Watchdog } from "./watchdog.js";
 
 /** A started process. `exited` resolves with the script's first return value (converted to JS). */
@@ -33,68 +33,6 @@ export interface SpawnOptions {
   engine?: number;
 }
 
-export interface LuaProcessStats {
-  pid: number;
-  name: string;
-  engine: number;
-  /** Events routed to the process and not yet handed to Lua (at most `queueSize`). */
-  queued: number;
-  /** Events handed to Lua and not yet received by the script (at most about one batch). */
-  buffered: number;
-  subscriptions: number;
-  /** Events routed to the process. */
-  delivered: number;
-  /** Events its full queue dropped (`queueOverflow` "drop-oldest" or "drop-newest"). */
-  dropped: number;
-  /** Routed events dropped because their subscription was closed before the script took them. */
-  discarded: number;
-  /** Events it got with `data_error` instead of data that could not become Lua. */
-  unconvertible: number;
-}
-
-export interface LuaEngineStats {
-  engine: number;
-  processes: number;
-  /** Times the engine's thread was replaced (the watchdog terminated it, or it died). */
-  restarts: number;
-  /** Bytes used by the engine's Lua VM. */
-  memoryBytes: number;
-}
-
-/**
- * Counters over the host's lifetime (gone processes and replaced engines included). They come
- * from the engine threads: a snapshot at most ~250 ms old, exact after `settled()` and, for the
- * totals, when an `exited` settles.
- */
-export interface LuaHostStats {
-  /** Live processes. */
-  processes: number;
-  /**
-   * Events the engines' relays received from the bus. Each engine receives every event of a
-   * WorkerBus; from an in-thread Bus only those whose system some subscription of its processes
-   * may match (by the system's first segment).
-   */
-  routed: number;
-  /** Deliveries into process queues (one event to three processes counts three). */
-  delivered: number;
-  /** Deliveries dropped by full process queues. */
-  dropped: number;
-  /** Deliveries dropped because the subscription closed (or the process ended) first. */
-  discarded: number;
-  /** Deliveries made with `data_error` instead of data that could not become Lua. */
-  unconvertible: number;
-  /** Events sent by processes that the bus refused after `events.send` returned (in-thread bus only). */
-  sendRefused: number;
-  /** process.send messages between engines whose target had ended. */
-  messagesLost: number;
-  /** Engine threads replaced so far. */
-  restarts: number;
-  /** Bytes used by the engines' Lua VMs. */
-  memoryBytes: number;
-  engines: LuaEngineStats[];
-  perProcess: LuaProcessStats[];
-}
-
 interface HostProcess {
   readonly pid: number;
   readonly name: string;
@@ -105,16 +43,6 @@ interface HostProcess {
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
-
-const ZERO_TOTALS: EngineCounters = {
-  routed: 0,
-  delivered: 0,
-  dropped: 0,
-  discarded: 0,
-  unconvertible: 0,
-  messagesLost: 0,
-  memoryBytes: 0,
-};
 
 /**
  * Runs Lua 5.4 processes (wasmoon) on a bus, on engine threads: no script ever runs on the
@@ -131,13 +59,7 @@ export class LuaHost {
   readonly #watchdog: Watchdog;
   readonly #processes = new Map<number, HostProcess>();
   readonly #perEngine: number[];
-  readonly #restarts: number[];
-  readonly #totals: EngineCounters[];
-  readonly #snapshots: Map<number, ProcessCounters>[];
-  /** Totals of engine generations that are gone (replaced after a failure). */
-  readonly #goneTotals: EngineCounters = { ...ZERO_TOTALS };
-  #goneSendRefused = 0;
-  #messagesLost = 0;
+  readonly #stats: StatsBook;
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -146,9 +68,7 @@ export class LuaHost {
     const { engines } = this.#options;
     this.#shared = SharedState.create(engines);
     this.#perEngine = new Array(engines).fill(0);
-    this.#restarts = new Array(engines).fill(0);
-    this.#totals = Array.from({ length: engines }, () => ({ ...ZERO_TOTALS }));
-    this.#snapshots = Array.from({ length: engines }, () => new Map());
+    this.#stats = new StatsBook(engines);
     for (let index = 0; index < engines; index++) {
       this.#engines.push(
         new EngineThread({
@@ -236,50 +156,13 @@ export class LuaHost {
   }
 
   stats(): LuaHostStats {
-    const totals = { ...this.#goneTotals };
-    let sendRefused = this.#goneSendRefused;
-    const engines: LuaEngineStats[] = [];
-    for (let engine = 0; engine < this.#engines.length; engine++) {
-      const current = this.#totals[engine]!;
-      for (const key of Object.keys(totals) as (keyof EngineCounters)[]) totals[key] += current[key];
-      sendRefused += this.#engines[engine]!.sendRefused;
-      engines.push({
-        engine,
-        processes: this.#perEngine[engine]!,
-        restarts: this.#restarts[engine]!,
-        memoryBytes: current.memoryBytes,
-      });
-    }
-    const perProcess: LuaProcessStats[] = [];
-    for (const process of this.#processes.values()) {
-      const counters = this.#snapshots[process.engine]!.get(process.pid);
-      perProcess.push({
-        pid: process.pid,
-        name: process.name,
-        engine: process.engine,
-        queued: counters?.queued ?? 0,
-        buffered: counters?.buffered ?? 0,
-        subscriptions: counters?.subscriptions ?? 0,
-        delivered: counters?.delivered ?? 0,
-        dropped: counters?.dropped ?? 0,
-        discarded: counters?.discarded ?? 0,
-        unconvertible: counters?.unconvertible ?? 0,
-      });
-    }
-    return {
-      processes: this.#processes.size,
-      routed: totals.routed,
-      delivered: totals.delivered,
-      dropped: totals.dropped,
-      discarded: totals.discarded,
-      unconvertible: totals.unconvertible,
-      sendRefused,
-      messagesLost: totals.messagesLost + this.#messagesLost,
-      restarts: this.#restarts.reduce((a, b) => a + b, 0),
-      memoryBytes: engines.reduce((sum, e) => sum + e.memoryBytes, 0),
-      engines,
-      perProcess,
-    };
+    return this.#stats.build(
+      this.#processes.values(),
+      this.#engines.map((engine) => ({
+        processes: this.#perEngine[engine.index]!,
+        sendRefused: engine.sendRefused,
+      })),
+    );
   }
 
   /**
@@ -352,7 +235,7 @@ export class LuaHost {
   #end(process: HostProcess, error: LuaProcessError | undefined, value?: unknown): void {
     if (this.#processes.get(process.pid) !== process) return;
     this.#processes.delete(process.pid);
-    this.#snapshots[process.engine]!.delete(process.pid);
+    this.#stats.forget(process.engine, process.pid);
     this.#perEngine[process.engine]!--;
     this.#engines[process.engine]!.release();
     if (error === undefined) {
@@ -385,12 +268,7 @@ export class LuaHost {
           this.#options.logger[message.level](message.message);
           break;
         case "stats":
-          this.#totals[thread.index] = message.totals;
-          if (message.processes) {
-            const snapshot = new Map<number, ProcessCounters>();
-            for (const counters of message.processes) snapshot.set(counters.pid, counters);
-            this.#snapshots[thread.index] = snapshot;
-          }
+          this.#stats.reported(thread.index, message.totals, message.processes);
           break;
       }
     }
@@ -411,22 +289,7 @@ export class LuaHost {
       return;
     }
     const details = { pid, processName: process.name, luaMessage: message, luaTraceback: payload };
-    const options = this.#options;
-    let error: LuaProcessError;
-    switch (status) {
-      case "budget":
-        error = new LuaInstructionBudgetError(details, options.instructionBudget);
-        break;
-      case "time":
-        error = new LuaTimeLimitError(details, options.timeSliceMs, false, options.watchdogMs);
-        break;
-      case "memory":
-        error = new LuaMemoryLimitError(details, options.memoryLimitBytes);
-        break;
-      default:
-        error = scriptError(process, message, payload);
-    }
-    this.#end(process, error);
+    this.#end(process, exitError(status, details, this.#options));
   }
 
   #print(pid: number, line: string): void {
@@ -442,7 +305,7 @@ export class LuaHost {
   #route(from: number, pid: number, topic: string, args: string): void {
     const target = this.#processes.get(pid);
     if (!target) {
-      this.#messagesLost++;
+      this.#stats.messageLost();
       return;
     }
     this.#engines[target.engine]!.post({ type: "deliver", pid, from, topic, args });
@@ -488,20 +351,14 @@ export class LuaHost {
         );
       }
     }
-    const totals = this.#totals[index]!;
-    for (const key of Object.keys(totals) as (keyof EngineCounters)[]) {
-      if (key !== "memoryBytes") this.#goneTotals[key] += totals[key];
-    }
-    this.#goneSendRefused += thread.sendRefused;
-    this.#totals[index] = { ...ZERO_TOTALS };
-    this.#snapshots[index] = new Map();
+    const restarting = started && !this.#closed;
+    this.#stats.replaced(index, thread.sendRefused, restarting);
     if (this.#closed) return;
     if (!started) {
       // It never ran: starting it again would fail the same way. Its spawns fail from now on.
       this.#options.logger.error(`threadbus lua: engine ${index} could not start`, cause);
       return;
     }
-    this.#restarts[index]!++;
     if (!culprit)
       this.#options.logger.error(`threadbus lua: engine ${index} failed; starting a fresh one`, cause);
     void thread.start();

@@ -168,7 +168,11 @@ function speedUp(luaWasm: LuaWasm, raw: Raw): void {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   let heap = new Uint8Array(raw.memory.buffer);
-  const bytes = () => (heap.buffer === raw.memory.buffer ? heap : (heap = new Uint8Array(raw.memory.buffer)));
+  // The wasm memory's view; a new one once the memory grew (the old buffer is then detached).
+  const bytes = () => {
+    if (heap.buffer !== raw.memory.buffer) heap = new Uint8Array(raw.memory.buffer);
+    return heap;
+  };
   // Writes text as UTF-8 and a NUL at pointer (room: 3 bytes per UTF-16 unit + 1); returns its length.
   const write = (text: string, pointer: number, room: number): number => {
     const memory = bytes();

@@ -241,7 +241,10 @@ export class PortBridge {
     for (const event of events) {
       if (!this.#shared.interested(this.#engine, event.system)) continue;
       const rendered = renderEvent(event);
-      if (rendered.error !== undefined) (errors ??= []).push([posted, rendered.error]);
+      if (rendered.error !== undefined) {
+        errors ??= [];
+        errors.push([posted, rendered.error]);
+      }
       items.push(event.system, event.kind, event.path, rendered.lua);
       posted++;
     }
