@@ -309,7 +309,13 @@ export class Engine {
     try {
       more = runtime.run(MAX_RESUMES_PER_TICK) === 1;
     } catch (error) {
-      this.#log("error", `threadbus lua: scheduler fault on engine ${index}: ${String(error)}`);
+      // The scheduler itself failed (not a script: scripts fail inside their coroutines). Its
+      // state cannot be trusted any more: let the thread die, and the host start a fresh engine.
+      this.#emit([
+        ...this.#outbox.splice(0),
+        { type: "log", level: "error", message: `threadbus lua: scheduler fault on engine ${index}` },
+      ]);
+      throw error;
     } finally {
       this.#shared.idle(index);
     }

@@ -48,7 +48,7 @@ export interface EngineThreadOptions {
 /**
  * The host's handle on one engine thread: starts the worker and its link to the bus (a WorkerBus
  * handle, or a PortBridge for an in-thread bus), posts messages to it, and reports its death. A
- * thread that fails is replaced by calling start() again; `generation` counts the starts.
+ * thread that fails is replaced by calling start() again.
  */
 export class EngineThread {
   readonly index: number;
@@ -66,7 +66,6 @@ export class EngineThread {
   #broken: unknown = null;
   /** Reasons to keep the host's process alive for this engine: its processes, pending requests. */
   #holds = 0;
-  generation = 0;
 
   constructor(options: EngineThreadOptions) {
     this.#options = options;
@@ -109,7 +108,6 @@ export class EngineThread {
 
   start(): Promise<void> {
     const { config, bus, shared, logger } = this.#options;
-    this.generation++;
     this.#broken = null;
     // A terminated predecessor may have left its last state behind for the watchdog to find.
     shared.idle(this.index);
@@ -131,6 +129,8 @@ export class EngineThread {
       }
       worker = newWorker({ config, shared: shared.buffer, bus: link }, transfer);
     } catch (error) {
+      void this.#bridge?.close();
+      this.#bridge = null;
       this.#broken = error;
       this.#ready = Promise.reject(error);
       this.#ready.catch(() => {});
