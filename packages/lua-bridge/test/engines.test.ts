@@ -158,4 +158,34 @@ describe("engines", () => {
     });
     expect(stdout.trim().split("\n")).toEqual(["slept", "0"]);
   });
+
+  it("stress: 120 processes on 4 engines pass a token around a ring, every hop to another engine", async () => {
+    const { host } = await harness({ engines: 4 });
+    const count = 120;
+    const rounds = 5;
+    const procs = [];
+    for (let i = 0; i < count; i++) {
+      procs.push(
+        host.spawn(`
+          local me = process.pid()
+          local first = me - ${i}
+          local next_pid = first + ((${i} + 1) % ${count})
+          local inbox = process.inbox()
+          local last = 0
+          if ${i} == 0 then assert(process.send(next_pid, "token", 0, { hops = {} })) end
+          for round = 1, ${rounds} do
+            local msg = inbox:receive()
+            last = msg[1] + 1
+            if not (${i} == 0 and round == ${rounds}) then assert(process.send(next_pid, "token", last, msg[2])) end
+          end
+          return last
+        `),
+      );
+    }
+    expect(new Set(procs.map((p) => p.engine)).size).toBe(4);
+    const results = await Promise.all(procs.map((p) => p.exited));
+    expect(results[0]).toBe(count * rounds);
+    expect(results[count - 1]).toBe(count * rounds - 1);
+    expect(host.stats()).toMatchObject({ processes: 0, messagesLost: 0 });
+  });
 });
