@@ -1,126 +1,158 @@
 #!/usr/bin/env node
-// Measures the Lua bridge (not a test): `pnpm --filter @threadbus/lua build && node scripts/measure.mjs`.
-// 1. events/s into one Lua process that counts them (end to end: bus -> relay -> Lua), and the
-//    hand-over alone (events already queued on the JS side, drained by the process);
-// 2. 1,000 processes each subscribed to a different path: memory per process and routing cost.
+// Measures the Lua bridge (not a test): `pnpm --filter @threadbus/lua build && node --expose-gc scripts/measure.mjs`.
+// 1. events/s into one Lua process (in-thread Bus -> bridge -> engine thread -> Lua), and the CPU
+//    each thread spent per event (Linux /proc: robust on a shared, loaded machine, where wall
+//    time is not);
+// 2. memory of 1,000 idle processes (each subscribed to its own system): the whole process's RSS
+//    (engine thread and its wasm heap included) and the Lua VM's own count;
+// 3. how fast a runaway process is stopped: by its time slice (a Lua loop) and by the watchdog
+//    (a pattern that backtracks in C, where no hook runs).
+// ROUNDS=n repeats each measurement (default 3) and prints every figure, for ranges.
+import { readdirSync, readFileSync } from "node:fs";
 import { Bus } from "@threadbus/core";
 import { LuaHost } from "../dist/index.js";
 
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const COUNT = Number(process.env.COUNT ?? 200_000);
+const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-async function sendAll(bus, count, makeEvent, chunk = 2000) {
-  for (let i = 0; i < count; i += chunk) {
-    for (let j = i; j < Math.min(count, i + chunk); j++) bus.send(makeEvent(j));
-    await turn();
+/** CPU ms used so far by each thread of this process (Linux only; empty elsewhere). */
+function threadCpu() {
+  const out = new Map();
+  let tids = [];
+  try {
+    tids = readdirSync("/proc/self/task");
+  } catch {
+    return out;
   }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {}
+  }
+  return out;
 }
 
-async function oneProcess(count, withData) {
+async function publish(bus, count, make) {
+  for (let i = 0; i < count; i++) {
+    bus.send(make(i));
+    if (i % 1024 === 1023) await bus.flush();
+  }
+  await bus.flush();
+}
+
+async function throughput() {
   const bus = new Bus();
-  const host = new LuaHost({ bus, print: () => {} });
-  const proc = host.spawn(`
-    local go = process.inbox()
-    local sub = assert(events.subscribe("load", "tick"))
-    local ch = sub:channel()
-    local mode = go:receive()[1]
-    local n = 0
-    for i = 1, ${count} do local e = ch:receive(); n = n + 1 end
-    return n
-  `);
-  await host.settled();
-  const event = (n) =>
-    withData
-      ? { system: "load", kind: "tick", path: "p", data: { n, name: "x" } }
-      : { system: "load", kind: "tick", path: "p" };
-  // Phase A: route everything into the process's queue (it is blocked on its inbox).
-  let start = performance.now();
-  await sendAll(bus, count, event);
-  await host.settled();
-  const routeMs = performance.now() - start;
-  const queued = host.stats().perProcess[0].queued;
-  // Phase B: let the process drain its queue.
-  start = performance.now();
-  host.spawn(`process.send(${proc.pid}, "go", 1)`);
-  await proc.exited;
-  const drainMs = performance.now() - start;
+  const host = new LuaHost({ bus, queueOverflow: "block", print: () => {} });
+  await host.ready;
+  const rows = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const proc = host.spawn(`
+      local sub = assert(events.subscribe("orders", "created"))
+      local n = 0
+      while n < ${COUNT} do
+        local e = sub:receive()
+        if e.data.seq ~= n then error("out of order") end
+        n = n + 1
+      end
+      return n`);
+    await host.settled();
+    const before = threadCpu();
+    const started = performance.now();
+    await publish(bus, COUNT, (seq) => ({ system: "orders", kind: "created", path: "o/1", data: { seq } }));
+    await proc.exited;
+    const ms = performance.now() - started;
+    const used = [...threadCpu()].map(([tid, cpu]) => [tid, cpu - (before.get(tid) ?? 0)]);
+    const main = used.find(([tid]) => tid === String(process.pid))?.[1];
+    const engine = used.filter(([tid]) => tid !== String(process.pid)).sort((a, b) => b[1] - a[1])[0]?.[1];
+    rows.push({ rate: COUNT / (ms / 1000), main, engine });
+  }
   await host.close();
   await bus.stop();
-
-  // End to end: the process is already receiving while events are sent.
-  const bus2 = new Bus();
-  const host2 = new LuaHost({ bus: bus2, print: () => {} });
-  const proc2 = host2.spawn(`
-    local ch = assert(events.subscribe("load", "tick")):channel()
-    for i = 1, ${count} do ch:receive() end
-    return ${count}
-  `);
-  await host2.settled();
-  start = performance.now();
-  await sendAll(bus2, count, event);
-  await proc2.exited;
-  const endToEndMs = performance.now() - start;
-  await host2.close();
-  await bus2.stop();
-  return { queued, routeMs, drainMs, endToEndMs };
-}
-
-async function manyProcesses(count, eventsCount, how) {
-  const bus = new Bus();
-  const host = new LuaHost({ bus, print: () => {} });
-  await host.ready;
-  global.gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const luaBefore = host.stats().memoryBytes;
-  const procs = [];
-  for (let i = 0; i < count; i++) {
-    const subscribe =
-      how === "path"
-        ? `events.subscribe("registry", "create", "users/${i}")`
-        : `events.subscribe("svc.${i}", "create")`;
-    procs.push(
-      host.spawn(`
-        local sub = assert(${subscribe})
-        local n = 0
-        while true do sub:receive(); n = n + 1; if n == ${eventsCount / count} then return n end end
-      `),
+  for (const { rate, main, engine } of rows) {
+    const cpu =
+      main === undefined
+        ? ""
+        : `; CPU per event: host thread ${((main * 1000) / COUNT).toFixed(2)} µs, engine thread ${((engine * 1000) / COUNT).toFixed(2)} µs`;
+    console.log(
+      `one process, ${COUNT.toLocaleString("en")} events: ${Math.round(rate).toLocaleString("en")} events/s${cpu}`,
     );
   }
+}
+
+async function idleProcesses(count) {
+  const bus = new Bus();
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const host = new LuaHost({ bus, print: () => {} });
+  await host.ready;
   await host.settled();
   global.gc?.();
-  const luaPer = (host.stats().memoryBytes - luaBefore) / count;
-  const heapPer = (process.memoryUsage().heapUsed - heapBefore) / count;
-  const event =
-    how === "path"
-      ? (n) => ({ system: "registry", kind: "create", path: `users/${n % count}` })
-      : (n) => ({ system: `svc.${n % count}`, kind: "create", path: "" });
-  const start = performance.now();
-  await sendAll(bus, eventsCount, event);
-  await Promise.all(procs.map((p) => p.exited));
-  const ms = performance.now() - start;
+  const rssEmpty = process.memoryUsage().rss;
+  const luaEmpty = host.stats().memoryBytes;
+  for (let i = 0; i < count; i++) {
+    host.spawn(`local sub = assert(events.subscribe("svc.${i}", "create")); sub:receive()`);
+  }
+  await host.settled();
+  global.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await host.settled();
+  const rssFull = process.memoryUsage().rss;
+  const stats = host.stats();
   await host.close();
   await bus.stop();
-  return { luaPer, heapPer, ms };
-}
-
-function rate(count, ms) {
-  return `${Math.round((count / ms) * 1000).toLocaleString("en")} events/s`;
-}
-
-const COUNT = Number(process.env.COUNT ?? 200_000);
-console.log(`node ${process.version}, ${COUNT} events`);
-for (const withData of [false, true]) {
-  const r = await oneProcess(COUNT, withData);
   console.log(
-    `one process, ${withData ? "data {n, name}" : "no data"}: end to end ${rate(COUNT, r.endToEndMs)}; ` +
-      `bus+relay into the queue ${rate(r.queued, r.routeMs)}; Lua hand-over of the queue ${rate(COUNT, r.drainMs)}`,
+    `${count.toLocaleString("en")} idle processes: RSS +${mb(rssFull - rssBefore)} in all ` +
+      `(host and engine thread alone: +${mb(rssEmpty - rssBefore)}; the processes: +${mb(rssFull - rssEmpty)}, ` +
+      `${((rssFull - rssEmpty) / count / 1024).toFixed(1)} KiB each); Lua VM ${mb(stats.memoryBytes)} ` +
+      `(${((stats.memoryBytes - luaEmpty) / count / 1024).toFixed(1)} KiB per process); live: ${stats.processes}`,
   );
 }
-for (const how of ["path", "system"]) {
-  const events = 100_000;
-  const r = await manyProcesses(1000, events, how);
+
+async function reaction(what, source, options) {
+  const bus = new Bus();
+  let startedAt = 0;
+  const host = new LuaHost({
+    bus,
+    print: () => {
+      startedAt = performance.now();
+    },
+    logger: { warn: () => {}, error: () => {} },
+    ...options,
+  });
+  await host.ready;
+  const proc = host.spawn(source);
+  const error = await proc.exited.catch((e) => e);
+  const ms = performance.now() - startedAt;
+  await host.close();
+  await bus.stop();
+  // The script prints, then sleeps 1 ms (so the line reaches the host at once), then runs away.
   console.log(
-    `1,000 processes, each subscribed to a different ${how === "path" ? "path (path glob)" : "system (literal)"}: ` +
-      `Lua memory ${(r.luaPer / 1024).toFixed(1)} KiB/process, JS heap ${(r.heapPer / 1024).toFixed(1)} KiB/process; ` +
-      `${events} events each to one process: ${rate(events, r.ms)} (${((r.ms * 1000) / events).toFixed(2)} µs/event)`,
+    `${what}: stopped ${(ms - 1).toFixed(0)} ms after it began (${error.code}${error.stuck ? ", stuck" : ""})`,
+  );
+}
+
+console.log(`node ${process.version}, ${ROUNDS} rounds`);
+// Memory first, in a fresh process: the throughput run leaves heap and RSS behind.
+if (!process.env.SKIP_MEMORY) for (let round = 0; round < ROUNDS; round++) await idleProcesses(1000);
+if (!process.env.SKIP_THROUGHPUT) await throughput();
+for (let round = 0; round < ROUNDS; round++) {
+  await reaction("a Lua loop, timeSliceMs 100", `print("go"); time.sleep(1); while true do end`, {
+    instructionBudget: 2 ** 31 - 1,
+  });
+  await reaction(
+    "a pattern stuck in C, watchdogMs 1000 (default)",
+    `print("go"); time.sleep(1); local s = ("a"):rep(1e5); s:find(".-.-.-b")`,
+    {},
+  );
+  await reaction(
+    "a pattern stuck in C, watchdogMs 300",
+    `print("go"); time.sleep(1); local s = ("a"):rep(1e5); s:find(".-.-.-b")`,
+    {
+      timeSliceMs: 50,
+      watchdogMs: 300,
+    },
   );
 }

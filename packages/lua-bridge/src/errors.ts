@@ -5,7 +5,9 @@
 export type LuaErrorCode =
   | "LUA_ERROR"
   | "LUA_INSTRUCTION_BUDGET"
+  | "LUA_TIME_LIMIT"
   | "LUA_MEMORY_LIMIT"
+  | "LUA_ENGINE_FAILED"
   | "LUA_KILLED"
   | "LUA_HOST_CLOSED";
 
@@ -66,7 +68,58 @@ export class LuaInstructionBudgetError extends LuaProcessError {
   }
 }
 
-/** An allocation of the process would have taken the host's Lua memory above its limit. */
+/**
+ * The process ran longer than its time slice without yielding. `stuck` is true when it could not
+ * even be interrupted (it was inside C code, such as a string pattern that backtracks) and the
+ * watchdog terminated its engine after `watchdogMs`; the other processes of that engine then end
+ * with LuaEngineFailedError naming this one.
+ */
+export class LuaTimeLimitError extends LuaProcessError {
+  readonly code = "LUA_TIME_LIMIT" as const;
+  constructor(
+    details: LuaErrorDetails,
+    readonly timeSliceMs: number,
+    readonly stuck: boolean,
+    readonly watchdogMs: number,
+  ) {
+    super(
+      stuck
+        ? `Lua process ${details.pid} (${details.processName}) did not yield for ${watchdogMs} ms and could not be interrupted (stuck in C code, such as a string pattern); its engine was terminated and restarted (watchdogMs)`
+        : `Lua process ${details.pid} (${details.processName}) ran longer than its ${timeSliceMs} ms time slice without yielding and was stopped (timeSliceMs)`,
+      details,
+    );
+  }
+}
+
+/**
+ * The engine thread running the process was terminated (the watchdog found it stuck in another
+ * process, named by `culpritPid`/`culpritName`) or died (`cause`). A fresh engine replaced it.
+ */
+export class LuaEngineFailedError extends LuaProcessError {
+  readonly code = "LUA_ENGINE_FAILED" as const;
+  readonly engine: number;
+  readonly culpritPid: number | undefined;
+  readonly culpritName: string | undefined;
+
+  constructor(
+    details: LuaErrorDetails & { engine: number; culpritPid?: number; culpritName?: string; cause?: unknown },
+  ) {
+    const why =
+      details.culpritPid !== undefined
+        ? `process ${details.culpritPid} (${details.culpritName ?? "?"}) got it stuck and the watchdog terminated it`
+        : `it failed${details.cause instanceof Error ? `: ${details.cause.message}` : ""}`;
+    super(
+      `Lua process ${details.pid} (${details.processName}) ended: its engine ${details.engine} was restarted because ${why}`,
+      details,
+    );
+    this.engine = details.engine;
+    this.culpritPid = details.culpritPid;
+    this.culpritName = details.culpritName;
+    if (details.cause !== undefined) this.cause = details.cause;
+  }
+}
+
+/** An allocation of the process would have taken its engine's Lua memory above its limit. */
 export class LuaMemoryLimitError extends LuaProcessError {
   readonly code = "LUA_MEMORY_LIMIT" as const;
   constructor(
@@ -91,5 +144,23 @@ export class LuaHostClosedError extends LuaProcessError {
   readonly code = "LUA_HOST_CLOSED" as const;
   constructor(details: LuaErrorDetails) {
     super(`Lua process ${details.pid} (${details.processName}) ended: the Lua host was closed`, details);
+  }
+}
+
+/** The error for a process that ended with `status` (anything but "ok"), with the limits it broke. */
+export function exitError(
+  status: "error" | "budget" | "time" | "memory",
+  details: LuaErrorDetails & { luaMessage: string },
+  limits: { instructionBudget: number; timeSliceMs: number; watchdogMs: number; memoryLimitBytes: number },
+): LuaProcessError {
+  switch (status) {
+    case "budget":
+      return new LuaInstructionBudgetError(details, limits.instructionBudget);
+    case "time":
+      return new LuaTimeLimitError(details, limits.timeSliceMs, false, limits.watchdogMs);
+    case "memory":
+      return new LuaMemoryLimitError(details, limits.memoryLimitBytes);
+    default:
+      return new LuaScriptError(details);
   }
 }

@@ -1,103 +1,104 @@
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { InvalidOptionsError } from "@threadbus/core";
-import { type LuaEngine, LuaFactory } from "wasmoon";
+import { EngineThread } from "./engine_thread.js";
 import {
+  exitError,
+  LuaEngineFailedError,
   LuaHostClosedError,
-  LuaInstructionBudgetError,
   LuaKilledError,
-  LuaMemoryLimitError,
   type LuaProcessError,
   LuaScriptError,
+  LuaTimeLimitError,
 } from "./errors.js";
-import { luaString } from "./lua_literal.js";
 import { type LuaHostOptions, type ResolvedLuaHostOptions, resolveLuaHostOptions } from "./options.js";
-import { ProcessRecord } from "./process_record.js";
-import { Relay } from "./relay.js";
-import { RUNTIME_LUA } from "./runtime_lua.js";
+import type { EngineMessage, ExitStatus } from "./protocol.js";
+import { SharedState } from "./shared_state.js";
+import { type LuaHostStats, StatsBook } from "./stats.js";
+import { type Stuck, Watchdog } from "./watchdog.js";
 
 /** A started process. `exited` resolves with the script's first return value (converted to JS). */
 export interface LuaProcess {
   readonly pid: number;
   readonly name: string;
+  /** The engine (0 .. engines - 1) that runs it. */
+  readonly engine: number;
   readonly exited: Promise<unknown>;
 }
 
 export interface SpawnOptions {
   /** Shown in error messages and tracebacks ("worker:3: boom"). Default "process-<pid>". */
   name?: string;
+  /** The engine to run it on. Default: the engine with the fewest processes. */
+  engine?: number;
 }
 
-export interface LuaProcessStats {
-  pid: number;
-  name: string;
-  /** Events routed to the process and not yet handed to Lua (the queue that grows, never drops). */
-  queued: number;
-  /** Events handed to Lua and not yet received by the script (at most about one batch). */
-  buffered: number;
-  subscriptions: number;
-  /** Events routed to the process. */
-  delivered: number;
-  /** Routed events dropped because their subscription was closed before the script took them. */
-  discarded: number;
+interface HostProcess {
+  readonly pid: number;
+  readonly name: string;
+  readonly engine: number;
+  /** False for processes spawned from Lua: nobody holds `exited`, so failures are logged. */
+  readonly observed: boolean;
+  readonly exited: Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
 }
-
-export interface LuaHostStats {
-  /** Live processes. */
-  processes: number;
-  /** Events the relay received from the bus. */
-  routed: number;
-  /** Deliveries into process queues (one event to three processes counts three). */
-  delivered: number;
-  discarded: number;
-  /** Events whose data could not become Lua (delivered with `data_error`). */
-  unconvertible: number;
-  /** Bytes used by the host's Lua VM. */
-  memoryBytes: number;
-  perProcess: LuaProcessStats[];
-}
-
-interface Runtime {
-  run(max: number): number;
-  buffered(): string;
-}
-
-/** Resumes per tick before the host gives the event loop a turn. */
-const MAX_RESUMES_PER_TICK = 1000;
-
-type ExitStatus = "ok" | "error" | "budget" | "memory";
 
 /**
- * Runs Lua 5.4 processes (wasmoon) on a bus. Each process is a coroutine; blocking calls yield to
- * the host's scheduler, never block the Node thread. The host subscribes to the bus once (`**`)
- * and routes each event to the processes' subscriptions.
+ * Runs Lua 5.4 processes (wasmoon) on a bus, on engine threads: no script ever runs on the
+ * caller's thread. Each process is a coroutine on one engine; blocking calls yield to that
+ * engine's scheduler. Each engine subscribes to the bus once (`**`) and routes each event to its
+ * processes' subscriptions. A watchdog replaces an engine stuck where Lua cannot interrupt it.
  */
 export class LuaHost {
-  /** Resolves once the VM is up and the relay subscribed; rejects if either failed. */
+  /** Resolves once every engine is up and subscribed; rejects if one failed to start. */
   readonly ready: Promise<void>;
   readonly #options: ResolvedLuaHostOptions;
-  readonly #processes = new Map<number, ProcessRecord>();
-  readonly #relay: Relay;
-  #engine: LuaEngine | null = null;
-  #runtime: Runtime | null = null;
-  #commands: string[] = [];
-  #nextPid = 0;
-  #nextSubscription = 0;
-  #nextTimer = 0;
-  #tickScheduled = false;
-  #moreWork = false;
-  #running = false;
-  #started = false;
+  readonly #shared: SharedState;
+  readonly #engines: EngineThread[] = [];
+  readonly #watchdog: Watchdog;
+  readonly #processes = new Map<number, HostProcess>();
+  readonly #perEngine: number[];
+  readonly #stats: StatsBook;
   #closed = false;
   #closing: Promise<void> | null = null;
-  #discardedByGone = 0;
-  #deliveredByGone = 0;
 
   constructor(options: LuaHostOptions) {
     this.#options = resolveLuaHostOptions(options);
-    this.#relay = new Relay(
-      (process) => this.#onRouted(process),
-      (error) => this.#options.logger.error("threadbus lua: the relay failed", error),
+    const { engines } = this.#options;
+    this.#shared = SharedState.create(engines);
+    this.#perEngine = new Array(engines).fill(0);
+    this.#stats = new StatsBook(engines);
+    for (let index = 0; index < engines; index++) {
+      this.#engines.push(
+        new EngineThread({
+          config: {
+            index,
+            engines,
+            instructionBudget: this.#options.instructionBudget,
+            timeSliceMs: this.#options.timeSliceMs,
+            memoryLimitBytes: this.#options.memoryLimitBytes,
+            batchSize: this.#options.batchSize,
+            relayBufferSize: this.#options.relayBufferSize,
+            queueSize: this.#options.queueSize,
+            queueOverflow: this.#options.queueOverflow,
+            allow: this.#options.allow,
+          },
+          bus: this.#options.bus,
+          shared: this.#shared,
+          logger: this.#options.logger,
+          onMessages: (thread, messages) => this.#onMessages(thread, messages),
+          onFailed: (thread, cause, culprit, started) =>
+            this.#onEngineFailed(thread, cause, culprit, started),
+        }),
+      );
+    }
+    this.#watchdog = new Watchdog(
+      this.#shared,
+      engines,
+      this.#options.watchdogMs,
+      (engine) => this.#engines[engine]!.cpuMs(),
+      (stuck) => this.#onStuck(stuck),
     );
     this.ready = this.#start();
     this.ready.catch((error) => this.#options.logger.error("threadbus lua: the host failed to start", error));
@@ -116,16 +117,22 @@ export class LuaHost {
       );
     }
     const name = checkName(options);
-    const pid = ++this.#nextPid;
-    const record = new ProcessRecord(pid, name ?? `process-${pid}`, true);
+    const engine = this.#checkEngine(options) ?? this.#leastLoaded();
+    const pid = this.#shared.nextPid();
+    const process = this.#register(pid, name ?? `process-${pid}`, engine, true);
+    const thread = this.#engines[engine]!;
     if (this.#closed) {
-      record.state = "dead";
-      record.rejectExit(new LuaHostClosedError({ pid, processName: record.name }));
+      this.#end(process, new LuaHostClosedError({ pid, processName: process.name }));
+    } else if (thread.broken !== null) {
+      this.#end(
+        process,
+        new LuaEngineFailedError({ pid, processName: process.name, engine, cause: thread.broken }),
+      );
     } else {
-      this.#processes.set(pid, record);
-      this.#command(`S(${pid},${luaString(record.name)},${luaString(source)})`);
+      thread.syncBus();
+      thread.post({ type: "spawn", pid, name: process.name, source });
     }
-    return { pid, name: record.name, exited: record.exited };
+    return { pid, name: process.name, engine, exited: process.exited };
   }
 
   /** Reads a Lua file and spawns it; the default name is the file's base name without extension. */
@@ -134,296 +141,251 @@ export class LuaHost {
       throw new InvalidOptionsError("path must be a non-empty string", "path");
     }
     const name = checkName(options) ?? basename(path, extname(path));
+    this.#checkEngine(options);
     const source = await readFile(path, "utf8");
-    return this.spawn(source, { name });
+    return this.spawn(source, { ...options, name });
   }
 
   /** Stops a process at its next yield point; its subscriptions go at once. False if not running. */
   kill(pid: number): boolean {
-    const record = this.#processes.get(pid);
-    if (!record || record.state === "dead") return false;
-    this.#end(record, new LuaKilledError({ pid, processName: record.name }));
-    this.#command(`K(${pid})`);
+    const process = this.#processes.get(pid);
+    if (!process) return false;
+    this.#end(process, new LuaKilledError({ pid, processName: process.name }));
+    this.#engines[process.engine]!.post({ type: "kill", pid });
     return true;
   }
 
   stats(): LuaHostStats {
-    const buffered = new Map<number, number>();
-    if (this.#runtime && !this.#running) {
-      const pairs = this.#runtime.buffered().split(" ");
-      for (let i = 0; i + 1 < pairs.length; i += 2) buffered.set(Number(pairs[i]), Number(pairs[i + 1]));
-    }
-    const perProcess: LuaProcessStats[] = [];
-    let delivered = this.#deliveredByGone;
-    let discarded = this.#discardedByGone;
-    for (const record of this.#processes.values()) {
-      delivered += record.delivered;
-      discarded += record.discarded;
-      perProcess.push({
-        pid: record.pid,
-        name: record.name,
-        queued: record.queued,
-        buffered: buffered.get(record.pid) ?? 0,
-        subscriptions: record.subscriptions.size,
-        delivered: record.delivered,
-        discarded: record.discarded,
-      });
-    }
-    return {
-      processes: perProcess.length,
-      routed: this.#relay.routed,
-      delivered,
-      discarded,
-      unconvertible: this.#relay.unconvertible,
-      memoryBytes: this.#engine?.global.getMemoryUsed() ?? 0,
-      perProcess,
-    };
+    return this.#stats.build(
+      this.#processes.values(),
+      this.#engines.map((engine) => ({
+        processes: this.#perEngine[engine.index]!,
+        sendRefused: engine.sendRefused,
+      })),
+    );
   }
 
   /**
    * Resolves when nothing is left to do for now: every event sent before the call has been routed
-   * and every process is blocked (waiting for events, messages or a timer) or gone.
+   * and every process is blocked (waiting for events, messages or a timer) or gone. Waits for
+   * rounds of (bus flush, every engine quiet) until one round changes nothing.
    */
   async settled(): Promise<void> {
     await this.ready;
+    let previous = Number.NaN;
     for (;;) {
-      if (!this.#options.bus.closed) await this.#options.bus.flush();
+      const bus = this.#options.bus;
+      if (!bus.closed) await bus.flush().catch(() => {});
       await new Promise((resolve) => setImmediate(resolve));
-      const quiet =
-        !this.#tickScheduled && !this.#moreWork && this.#commands.length === 0 && this.#relay.backlog === 0;
-      if (quiet || this.#closed) return;
+      const activity = (await Promise.all(this.#engines.map((engine) => engine.settle()))).reduce(
+        (sum, a) => sum + a,
+        0,
+      );
+      if (this.#closed) return;
+      const bridgesIdle = this.#engines.every((engine) => engine.bridgeIdle);
+      if (bridgesIdle && activity === previous) return;
+      previous = activity;
     }
   }
 
-  /** Ends every process (their `exited` reject with LuaHostClosedError) and frees the VM. Idempotent. */
+  /** Ends every process (their `exited` reject with LuaHostClosedError) and stops the engines. Idempotent. */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;
-    for (const record of this.#processes.values()) {
-      if (record.state !== "dead")
-        this.#end(record, new LuaHostClosedError({ pid: record.pid, processName: record.name }));
+    for (const process of this.#processes.values()) {
+      this.#end(process, new LuaHostClosedError({ pid: process.pid, processName: process.name }));
     }
+    this.#watchdog.stop();
     this.#closing = (async () => {
-      await this.ready.catch(() => {});
-      await this.#relay.stop();
-      while (this.#running) await new Promise((resolve) => setImmediate(resolve));
-      this.#engine?.global.close();
-      this.#engine = null;
-      this.#runtime = null;
+      // `ready` is unset while the constructor runs (a start that fails at once closes the host).
+      await Promise.resolve(this.ready).catch(() => {});
+      await Promise.all(this.#engines.map((engine) => engine.close()));
     })();
     return this.#closing;
   }
 
   async #start(): Promise<void> {
-    const engine = await new LuaFactory().createEngine({
-      openStandardLibs: true,
-      injectObjects: false,
-      enableProxy: false,
-      traceAllocations: true,
-    });
-    const options = this.#options;
-    engine.global.set("__threadbus_host", this.#hostFunctions(engine));
-    engine.global.set("__threadbus_config", {
-      instructionBudget: options.instructionBudget,
-      io: options.allow.io,
-      os: options.allow.os,
-      debug: options.allow.debug,
-      require: options.allow.require,
-      bytecode: options.allow.bytecode,
-    });
-    this.#runtime = engine.doStringSync(RUNTIME_LUA) as Runtime;
-    this.#engine = engine;
-    if (this.#closed) {
-      engine.global.close();
-      this.#engine = null;
-      return;
+    this.#watchdog.start();
+    try {
+      await Promise.all(this.#engines.map((engine) => engine.start()));
+    } catch (error) {
+      // Not awaited: close() waits for `ready`, which is this.
+      void this.close();
+      throw error;
     }
-    await this.#relay.start(options.bus, options.relayBufferSize);
-    this.#started = true;
-    this.#scheduleTick();
   }
 
-  /** The functions the Lua runtime calls. They return strings/numbers, and never throw into Lua. */
-  #hostFunctions(engine: LuaEngine): Record<string, (...args: never[]) => unknown> {
-    const options = this.#options;
-    const live = (pid: number): ProcessRecord | undefined => {
-      const record = this.#processes.get(pid);
-      return record && record.state !== "dead" ? record : undefined;
-    };
-    return {
-      poll: (): string | undefined => {
-        if (this.#commands.length === 0) return undefined;
-        const commands = this.#commands.join("\n");
-        this.#commands = [];
-        return commands;
-      },
-      pull: (pid: number): string | undefined => {
-        const record = live(pid);
-        if (!record) return undefined;
-        const batch = record.take(options.batchSize, this.#relay.render);
-        if (batch === undefined) record.wantsWake = true;
-        return batch;
-      },
-      subscribe: (pid: number, system: string, kind: string, path: string): number | string => {
-        const record = live(pid);
-        if (!record) return "the process is not running";
-        const id = ++this.#nextSubscription;
-        const indexId = `lua.${id}`;
-        try {
-          this.#relay.add(indexId, system, kind, path, { process: record, subscription: id });
-        } catch (error) {
-          return error instanceof Error ? error.message : String(error);
-        }
-        record.subscriptions.set(id, indexId);
-        return id;
-      },
-      unsubscribe: (pid: number, id: number): void => {
-        const record = this.#processes.get(pid);
-        const indexId = record?.subscriptions.get(id);
-        if (!record || indexId === undefined) return;
-        record.subscriptions.delete(id);
-        this.#relay.remove(indexId);
-      },
-      send: (pid: number, system: string, kind: string, path: string, json: string): string | undefined => {
-        if (!live(pid)) return "the process is not running";
-        const bus = options.bus;
-        if (bus.closed) return "the bus is closed";
-        try {
-          const data = json === "" ? undefined : JSON.parse(json);
-          const event = data === undefined ? { system, kind, path } : { system, kind, path, data };
-          return bus.send(event) ? undefined : "the bus refused the event (closed or full)";
-        } catch (error) {
-          return error instanceof Error ? error.message : String(error);
-        }
-      },
-      register: (parent: number, name: string): number => {
-        const pid = ++this.#nextPid;
-        const record = new ProcessRecord(pid, name, false);
-        record.state = this.#closed ? "dead" : "live";
-        if (!this.#closed) this.#processes.set(pid, record);
-        void parent;
-        return pid;
-      },
-      exit: (pid: number, status: ExitStatus, message: string, payload: string): void => {
-        this.#onExit(pid, status, message, payload);
-      },
-      print: (pid: number, line: string): void => {
-        const record = this.#processes.get(pid);
-        try {
-          options.print(line, { pid, name: record?.name ?? `process-${pid}` });
-        } catch (error) {
-          options.logger.error("threadbus lua: the print callback threw", error);
-        }
-      },
-      sleep: (pid: number, ms: number): number => {
-        const token = ++this.#nextTimer;
-        const record = live(pid);
-        if (!record) return token;
-        const timer = setTimeout(
-          () => {
-            record.timers.delete(token);
-            this.#command(`T(${pid},${token})`);
-          },
-          Math.min(Math.ceil(ms), 2 ** 31 - 1),
-        );
-        record.timers.set(token, timer);
-        return token;
-      },
-      now: (): number => performance.now(),
-      limit: (on: number): void => {
-        // The limit holds only while a process runs: the scheduler's own allocations (outside
-        // any protected call) must never fail, or Lua would abort the whole VM.
-        engine.global.setMemoryMax(on === 1 ? options.memoryLimitBytes : undefined);
-      },
-    };
+  #register(pid: number, name: string, engine: number, observed: boolean): HostProcess {
+    let resolve!: (value: unknown) => void;
+    let reject!: (error: Error) => void;
+    const exited = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Marks the promise handled: a caller who ignores `exited` must not crash the process.
+    exited.catch(() => {});
+    const process: HostProcess = { pid, name, engine, observed, exited, resolve, reject };
+    this.#processes.set(pid, process);
+    this.#perEngine[engine]!++;
+    this.#engines[engine]!.hold();
+    return process;
+  }
+
+  /** Settles a process's `exited` and forgets it. */
+  #end(process: HostProcess, error: LuaProcessError | undefined, value?: unknown): void {
+    if (this.#processes.get(process.pid) !== process) return;
+    this.#processes.delete(process.pid);
+    this.#stats.forget(process.engine, process.pid);
+    this.#perEngine[process.engine]!--;
+    this.#engines[process.engine]!.release();
+    if (error === undefined) {
+      process.resolve(value);
+      return;
+    }
+    process.reject(error);
+    if (!process.observed && !(error instanceof LuaKilledError) && !(error instanceof LuaHostClosedError)) {
+      this.#options.logger.error(error.message);
+    }
+  }
+
+  #onMessages(thread: EngineThread, messages: EngineMessage[]): void {
+    for (const message of messages) {
+      switch (message.type) {
+        case "spawned":
+          if (this.#closed) break;
+          this.#register(message.pid, message.name, thread.index, false);
+          break;
+        case "exit":
+          this.#onExit(message.pid, message.status, message.message, message.payload);
+          break;
+        case "print":
+          this.#print(message.pid, message.line);
+          break;
+        case "post":
+          this.#route(message.from, message.pid, message.topic, message.args);
+          break;
+        case "log":
+          this.#options.logger[message.level](message.message);
+          break;
+        case "stats":
+          this.#stats.reported(thread.index, message.totals, message.processes);
+          break;
+      }
+    }
   }
 
   #onExit(pid: number, status: ExitStatus, message: string, payload: string): void {
-    const record = this.#processes.get(pid);
-    if (!record) return;
-    if (record.state === "dead") {
-      this.#forget(record);
-      return;
-    }
+    const process = this.#processes.get(pid);
+    if (!process) return;
     if (status === "ok") {
       let value: unknown;
       try {
         value = payload === "" ? undefined : JSON.parse(payload);
       } catch (error) {
-        this.#end(record, scriptError(record, `return value: ${String(error)}`, ""));
+        this.#end(process, scriptError(process, `return value: ${String(error)}`, ""));
         return;
       }
-      this.#end(record, undefined, value);
+      this.#end(process, undefined, value);
       return;
     }
-    const details = { pid, processName: record.name, luaMessage: message, luaTraceback: payload };
-    const error =
-      status === "budget"
-        ? new LuaInstructionBudgetError(details, this.#options.instructionBudget)
-        : status === "memory"
-          ? new LuaMemoryLimitError(details, this.#options.memoryLimitBytes)
-          : scriptError(record, message, payload);
-    this.#end(record, error);
+    const details = { pid, processName: process.name, luaMessage: message, luaTraceback: payload };
+    this.#end(process, exitError(status, details, this.#options));
   }
 
-  /** Ends a process on the JS side: subscriptions, timers and queue go at once. */
-  #end(record: ProcessRecord, error: LuaProcessError | undefined, value?: unknown): void {
-    record.state = "dead";
-    for (const indexId of record.subscriptions.values()) this.#relay.remove(indexId);
-    record.subscriptions.clear();
-    for (const timer of record.timers.values()) clearTimeout(timer);
-    record.timers.clear();
-    record.discarded += record.clear();
-    this.#forget(record);
-    if (error === undefined) record.resolveExit(value);
-    else {
-      record.rejectExit(error);
-      if (!record.observed && !(error instanceof LuaKilledError) && !(error instanceof LuaHostClosedError)) {
-        this.#options.logger.error(error.message);
+  #print(pid: number, line: string): void {
+    const name = this.#processes.get(pid)?.name ?? `process-${pid}`;
+    try {
+      this.#options.print(line, { pid, name });
+    } catch (error) {
+      this.#options.logger.error("threadbus lua: the print callback threw", error);
+    }
+  }
+
+  /** process.send between engines: the target's engine gets a copy. */
+  #route(from: number, pid: number, topic: string, args: string): void {
+    const target = this.#processes.get(pid);
+    if (!target) {
+      this.#stats.messageLost();
+      return;
+    }
+    this.#engines[target.engine]!.post({ type: "deliver", pid, from, topic, args });
+  }
+
+  #onStuck(stuck: Stuck): void {
+    const thread = this.#engines[stuck.engine];
+    if (!thread?.running) return;
+    const culprit = this.#processes.get(stuck.pid);
+    const where = culprit ? `process ${culprit.pid} (${culprit.name})` : "routing events";
+    this.#options.logger.error(
+      `threadbus lua: engine ${stuck.engine} was busy in ${where} for ${Math.round(stuck.busyMs)} ms ` +
+        `(watchdogMs ${this.#options.watchdogMs}); terminating it and starting a fresh one`,
+    );
+    thread.terminate(
+      stuck.pid,
+      new Error(`engine ${stuck.engine} was stuck for ${Math.round(stuck.busyMs)} ms`),
+    );
+  }
+
+  /** An engine thread died or was terminated: end its processes, keep its counters, replace it. */
+  #onEngineFailed(thread: EngineThread, cause: unknown, culpritPid: number, started: boolean): void {
+    const index = thread.index;
+    const culprit = this.#processes.get(culpritPid);
+    for (const process of [...this.#processes.values()]) {
+      if (process.engine !== index) continue;
+      const details = { pid: process.pid, processName: process.name };
+      if (process === culprit) {
+        this.#end(
+          process,
+          new LuaTimeLimitError(details, this.#options.timeSliceMs, true, this.#options.watchdogMs),
+        );
+      } else {
+        this.#end(
+          process,
+          new LuaEngineFailedError({
+            ...details,
+            engine: index,
+            culpritPid: culprit?.pid,
+            culpritName: culprit?.name,
+            cause: culprit ? undefined : cause,
+          }),
+        );
       }
     }
-  }
-
-  #forget(record: ProcessRecord): void {
-    if (this.#processes.get(record.pid) !== record) return;
-    this.#processes.delete(record.pid);
-    this.#deliveredByGone += record.delivered;
-    this.#discardedByGone += record.discarded;
-  }
-
-  #onRouted(record: ProcessRecord): void {
-    if (!record.wantsWake) return;
-    record.wantsWake = false;
-    this.#command(`W(${record.pid})`);
-  }
-
-  #command(command: string): void {
-    this.#commands.push(command);
-    this.#scheduleTick();
-  }
-
-  #scheduleTick(): void {
-    if (this.#tickScheduled || !this.#started || this.#closed) return;
-    this.#tickScheduled = true;
-    // setImmediate, not a microtask: every event the relay routes meanwhile joins the same batch.
-    setImmediate(this.#tick);
-  }
-
-  readonly #tick = (): void => {
-    this.#tickScheduled = false;
-    const runtime = this.#runtime;
-    if (!runtime || this.#closed) return;
-    this.#running = true;
-    try {
-      this.#moreWork = runtime.run(MAX_RESUMES_PER_TICK) === 1;
-    } catch (error) {
-      this.#moreWork = false;
-      this.#options.logger.error("threadbus lua: scheduler fault", error);
-    } finally {
-      this.#running = false;
+    const restarting = started && !this.#closed;
+    this.#stats.replaced(index, thread.sendRefused, restarting);
+    if (this.#closed) return;
+    if (!started) {
+      // It never ran: starting it again would fail the same way. Its spawns fail from now on.
+      this.#options.logger.error(`threadbus lua: engine ${index} could not start`, cause);
+      return;
     }
-    if (this.#moreWork) this.#scheduleTick();
-  };
+    if (!culprit)
+      this.#options.logger.error(`threadbus lua: engine ${index} failed; starting a fresh one`, cause);
+    void thread.start();
+  }
+
+  #checkEngine(options: SpawnOptions): number | undefined {
+    const { engine } = options;
+    if (engine === undefined) return undefined;
+    const count = this.#engines.length;
+    if (typeof engine !== "number" || !Number.isInteger(engine) || engine < 0 || engine >= count) {
+      throw new InvalidOptionsError(
+        `options.engine must be an integer from 0 to ${count - 1}, got ${String(engine)}`,
+        "options.engine",
+      );
+    }
+    return engine;
+  }
+
+  /** The working engine with the fewest processes (engine 0 if none works: the spawn then fails). */
+  #leastLoaded(): number {
+    let best = -1;
+    for (let engine = 0; engine < this.#perEngine.length; engine++) {
+      if (this.#engines[engine]!.broken !== null) continue;
+      if (best < 0 || this.#perEngine[engine]! < this.#perEngine[best]!) best = engine;
+    }
+    return Math.max(best, 0);
+  }
 }
 
 function checkName(options: SpawnOptions): string | undefined {
@@ -437,10 +399,10 @@ function checkName(options: SpawnOptions): string | undefined {
   return name;
 }
 
-function scriptError(record: ProcessRecord, message: string, traceback: string): LuaScriptError {
+function scriptError(process: HostProcess, message: string, traceback: string): LuaScriptError {
   return new LuaScriptError({
-    pid: record.pid,
-    processName: record.name,
+    pid: process.pid,
+    processName: process.name,
     luaMessage: message,
     luaTraceback: traceback,
   });

@@ -56,20 +56,54 @@ function luaBytes(bytes: Uint8Array): string {
   return `${out}"`;
 }
 
-function keyPath(at: string, key: string | number): string {
-  return typeof key === "number" ? `${at}[${key + 1}]` : `${at}.${key}`;
+const LUA_KEYWORDS = new Set(
+  "and break do else elseif end false for function goto if in local nil not or repeat return then true until while".split(
+    " ",
+  ),
+);
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Object keys seen recently, as table-constructor keys: `name=` or `["odd key"]=`. */
+const keyCache = new Map<string, string>();
+const KEY_CACHE_SIZE = 4096;
+
+function luaKey(key: string): string {
+  let rendered = keyCache.get(key);
+  if (rendered !== undefined) return rendered;
+  rendered = IDENTIFIER.test(key) && !LUA_KEYWORDS.has(key) ? `${key}=` : `[${luaString(key)}]=`;
+  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.clear();
+  keyCache.set(key, rendered);
+  return rendered;
+}
+
+/** Where the value being rendered is: the root's name and the keys down to it (built only for an error). */
+interface Walk {
+  readonly root: string;
+  readonly keys: (string | number)[];
+  readonly ancestors: object[];
+}
+
+function pathOf(walk: Walk, depth: number): string {
+  let path = walk.root;
+  for (let i = 0; i < depth; i++) {
+    const key = walk.keys[i]!;
+    path += typeof key === "number" ? `[${key + 1}]` : `.${key}`;
+  }
+  return path;
 }
 
 /**
  * The Lua literal for a structured-cloneable value: objects and Maps become tables, arrays and
  * Sets sequences (1-based), Dates ISO strings, byte arrays byte strings, null/undefined nil.
- * Functions, symbols and cycles are refused with LuaConversionError naming where they are.
+ * Functions, symbols, cycles and NaN keys are refused with LuaConversionError naming where they
+ * are. Runs once per event on the bus's hot path: paths are built only for an error, and keys
+ * that are Lua identifiers are written bare (`seq=1`: shorter, and faster for Lua to parse).
  */
 export function luaLiteral(value: unknown, at = "data"): string {
-  return literal(value, at, 0, new Set());
+  return literal(value, 0, { root: at, keys: [], ancestors: [] });
 }
 
-function literal(value: unknown, at: string, depth: number, ancestors: Set<object>): string {
+function literal(value: unknown, depth: number, walk: Walk): string {
   switch (typeof value) {
     case "string":
       return luaString(value);
@@ -83,45 +117,68 @@ function literal(value: unknown, at: string, depth: number, ancestors: Set<objec
       return luaBigInt(value);
     case "function":
     case "symbol":
-      throw new LuaConversionError(`a ${typeof value} cannot be converted to Lua`, at);
+      throw new LuaConversionError(`a ${typeof value} cannot be converted to Lua`, pathOf(walk, depth));
   }
   if (value === null) return "nil";
   const object = value as object;
   if (depth >= MAX_DATA_DEPTH) {
     throw new LuaConversionError(
       `data nested deeper than ${MAX_DATA_DEPTH} levels cannot be converted to Lua`,
-      at,
+      pathOf(walk, depth),
     );
   }
-  if (ancestors.has(object))
-    throw new LuaConversionError("a cyclic structure cannot be converted to Lua", at);
+  if (walk.ancestors.includes(object)) {
+    throw new LuaConversionError("a cyclic structure cannot be converted to Lua", pathOf(walk, depth));
+  }
   if (object instanceof Date) return luaString(object.toISOString());
   if (object instanceof Uint8Array) return luaBytes(object);
   if (object instanceof ArrayBuffer) return luaBytes(new Uint8Array(object));
-  ancestors.add(object);
-  try {
+  walk.ancestors.push(object);
+  const keys = walk.keys;
+  let out = "{";
+  if (Array.isArray(object) || object instanceof Set) {
     const parts: string[] = [];
-    if (Array.isArray(object) || object instanceof Set) {
-      let index = 0;
-      for (const item of object) parts.push(literal(item, keyPath(at, index++), depth + 1, ancestors));
-    } else if (object instanceof Map) {
-      for (const [key, item] of object) {
-        if (typeof key !== "string" && typeof key !== "number") {
-          throw new LuaConversionError(`a Map key of type ${typeof key} cannot be converted to Lua`, at);
-        }
-        parts.push(
-          `[${literal(key, at, depth + 1, ancestors)}]=${literal(item, keyPath(at, String(key)), depth + 1, ancestors)}`,
+    let nested = false;
+    let index = 0;
+    for (const item of object) {
+      keys[depth] = index++;
+      const part = literal(item, depth + 1, walk);
+      if (part.charCodeAt(0) === 123) nested = true;
+      parts.push(part);
+    }
+    // Lua's parser keeps up to 50 positional items in registers until it flushes them; with a
+    // table among them at each level, ten levels exceed its 255 registers ("function or
+    // expression needs too many registers"). Keyed items are stored one by one.
+    if (nested) for (let i = 0; i < parts.length; i++) parts[i] = `[${i + 1}]=${parts[i]}`;
+    out += parts.join(",");
+  } else if (object instanceof Map) {
+    let first = true;
+    for (const [key, item] of object) {
+      if (typeof key !== "string" && typeof key !== "number") {
+        throw new LuaConversionError(
+          `a Map key of type ${typeof key} cannot be converted to Lua`,
+          pathOf(walk, depth),
         );
       }
-    } else {
-      for (const key of Object.keys(object)) {
-        const item = (object as Record<string, unknown>)[key];
-        if (item === undefined || item === null) continue;
-        parts.push(`[${luaString(key)}]=${literal(item, keyPath(at, key), depth + 1, ancestors)}`);
-      }
+      if (Number.isNaN(key))
+        throw new LuaConversionError("a NaN Map key cannot be converted to Lua", pathOf(walk, depth));
+      keys[depth] = String(key);
+      const rendered = `[${typeof key === "string" ? luaString(key) : luaNumber(key)}]=${literal(item, depth + 1, walk)}`;
+      out += first ? rendered : `,${rendered}`;
+      first = false;
     }
-    return `{${parts.join(",")}}`;
-  } finally {
-    ancestors.delete(object);
+  } else {
+    let first = true;
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue;
+      const item = (object as Record<string, unknown>)[key];
+      if (item === undefined || item === null) continue;
+      keys[depth] = key;
+      const rendered = luaKey(key) + literal(item, depth + 1, walk);
+      out += first ? rendered : `,${rendered}`;
+      first = false;
+    }
   }
+  walk.ancestors.pop();
+  return `${out}}`;
 }

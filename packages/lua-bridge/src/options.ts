@@ -1,4 +1,4 @@
-import { type EventBus, InvalidOptionsError, type Logger } from "@threadbus/core";
+import { type EventBus, InvalidOptionsError, type Logger, type OverflowPolicy } from "@threadbus/core";
 
 /** Who printed a line. */
 export interface LuaProcessInfo {
@@ -28,17 +28,45 @@ export interface LuaHostOptions {
   /** Where failures of processes nobody awaits (spawned from Lua) and host faults go. Default: console. */
   logger?: Logger;
   /**
-   * Instructions a process may run between two yields before it is stopped with
-   * LuaInstructionBudgetError. Default 10,000,000 (~70 ms of Lua on this machine class:
-   * 1M instructions took ~7 ms), so an endless loop cannot freeze the Node thread for long.
+   * Engine threads, each a Lua VM running its share of the processes. Default 1. Processes go to
+   * the engine with the fewest (or the one `spawn` names); a process's children share its engine.
+   */
+  engines?: number;
+  /**
+   * Instructions a process may run between two yields, across all of its coroutines, before it is
+   * stopped with LuaInstructionBudgetError. Default 10,000,000 (~70 ms of plain Lua on this
+   * machine class: 1M instructions took ~7 ms).
    */
   instructionBudget?: number;
-  /** Limit on the memory of the host's Lua VM, shared by its processes. Default 256 MiB. */
+  /**
+   * Wall-clock time a process may run between two yields before it is stopped with
+   * LuaTimeLimitError (checked every 10,000 instructions: instructions are not time, and 10M
+   * allocation-heavy ones once took 4.4 s). Default 100 ms.
+   */
+  timeSliceMs?: number;
+  /**
+   * An engine busy this long without finishing a resume is stuck (in C code, e.g. a string
+   * pattern that backtracks, where no Lua hook runs): its thread is terminated and a fresh engine
+   * takes its place; the process it was running ends with LuaTimeLimitError, the others on that
+   * engine with LuaEngineFailedError. At least 2 x timeSliceMs. Default 1000 ms.
+   */
+  watchdogMs?: number;
+  /** Limit on the memory of each engine's Lua VM, shared by its processes. Default 256 MiB. */
   memoryLimitBytes?: number;
   /** Most events handed to a process per resume. Default 512. */
   batchSize?: number;
-  /** bufferSize of the host's single `**` subscription on the bus. Default 8192. */
+  /** bufferSize of each engine's single `**` subscription on the bus. Default 8192. */
   relayBufferSize?: number;
+  /** Events routed to a process and not yet handed to it, at most. Default 16,384. */
+  queueSize?: number;
+  /**
+   * What a full process queue does, as a bus subscription's `overflow`: "drop-oldest" (default:
+   * an idle script costs at most `queueSize` events and never holds anyone up), "drop-newest",
+   * or "block" (lossless: the engine's relay waits for room, so back-pressure reaches the bus
+   * and its publishers; one script that never reads then stalls every process of its engine).
+   * Drops are counted per process and in `host.stats().dropped`.
+   */
+  queueOverflow?: OverflowPolicy;
   allow?: LuaSandboxAllow;
 }
 
@@ -46,14 +74,20 @@ export interface ResolvedLuaHostOptions {
   bus: EventBus;
   print: (line: string, process: LuaProcessInfo) => void;
   logger: Logger;
+  engines: number;
   instructionBudget: number;
+  timeSliceMs: number;
+  watchdogMs: number;
   memoryLimitBytes: number;
   batchSize: number;
   relayBufferSize: number;
+  queueSize: number;
+  queueOverflow: OverflowPolicy;
   allow: Required<LuaSandboxAllow>;
 }
 
 const ALLOW_KEYS = ["io", "os", "debug", "require", "bytecode"] as const;
+const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ["block", "drop-oldest", "drop-newest"];
 
 function fail(option: string, message: string): never {
   throw new InvalidOptionsError(`options.${option} ${message}`, `options.${option}`);
@@ -94,14 +128,28 @@ export function resolveLuaHostOptions(options: LuaHostOptions): ResolvedLuaHostO
     const value = (allow as Record<string, unknown>)[key];
     if (value !== undefined && typeof value !== "boolean") fail(`allow.${key}`, "must be a boolean");
   }
+  const timeSliceMs = integer(options.timeSliceMs, "timeSliceMs", 1, 60_000, 100);
+  const watchdogMs = integer(options.watchdogMs, "watchdogMs", 2, 600_000, Math.max(1000, 2 * timeSliceMs));
+  if (watchdogMs < 2 * timeSliceMs) {
+    fail("watchdogMs", `must be at least twice timeSliceMs (${2 * timeSliceMs}), got ${watchdogMs}`);
+  }
+  const queueOverflow = options.queueOverflow ?? "drop-oldest";
+  if (!OVERFLOW_POLICIES.includes(queueOverflow)) {
+    fail("queueOverflow", `must be one of ${OVERFLOW_POLICIES.join(", ")}, got ${String(queueOverflow)}`);
+  }
   return {
     bus: options.bus,
     print: options.print ?? ((line) => console.log(line)),
     logger: options.logger ?? console,
+    engines: integer(options.engines, "engines", 1, 64, 1),
     instructionBudget: integer(options.instructionBudget, "instructionBudget", 1000, 2 ** 31 - 1, 10_000_000),
+    timeSliceMs,
+    watchdogMs,
     memoryLimitBytes: integer(options.memoryLimitBytes, "memoryLimitBytes", 1 << 20, 2 ** 31, 256 << 20),
     batchSize: integer(options.batchSize, "batchSize", 1, 65_536, 512),
     relayBufferSize: integer(options.relayBufferSize, "relayBufferSize", 1, 1 << 24, 8192),
+    queueSize: integer(options.queueSize, "queueSize", 1, 1 << 24, 16_384),
+    queueOverflow,
     allow: {
       io: allow.io ?? false,
       os: allow.os ?? false,

@@ -5,8 +5,9 @@ import {
   type Subscription,
   SubscriptionIndex,
 } from "@threadbus/core";
-import { LuaConversionError, luaLiteral, luaString } from "./lua_literal.js";
-import type { Envelope, ProcessRecord } from "./process_record.js";
+import { renderEvent, renderFailedEvent } from "./event_literal.js";
+import { kLua, kLuaError, type PrerenderedEvent } from "./prerendered.js";
+import type { Envelope, ProcessRecord, Renderer } from "./process_record.js";
 
 /** What the relay's index holds for one Lua subscription. */
 export interface RelayTarget {
@@ -14,9 +15,24 @@ export interface RelayTarget {
   readonly subscription: number;
 }
 
+export interface RelayHooks {
+  /** An event was queued for `process` (wake it if it waits). */
+  routed(process: ProcessRecord): void;
+  /** A process got an event with `data_error` instead of its data (count and log it). */
+  unconvertible(process: ProcessRecord, reason: string): void;
+  /** Routing runs (for the watchdog): busy() before a stretch of work, idle() after. */
+  busy(): void;
+  idle(): void;
+  fault(error: unknown): void;
+}
+
 interface RoutePlan {
   readonly checked: readonly IndexEntry<RelayTarget>[];
   readonly byPath: ReadonlyMap<string, readonly IndexEntry<RelayTarget>[]> | null;
+}
+
+function envelopeOf(event: PrerenderedEvent): Envelope {
+  return { event, lua: event[kLua], error: event[kLuaError] };
 }
 
 /** A glob without any glob syntax, which matches exactly itself (verified with the glob too). */
@@ -24,23 +40,22 @@ const PLAIN_PATH =
   /^[A-Za-z0-9_\-:=,;@%~][A-Za-z0-9_\-:=,;@%~.]*(\/[A-Za-z0-9_\-:=,;@%~][A-Za-z0-9_\-:=,;@%~.]*)*$/;
 
 /**
- * The host's single bus subscription (`**`) and the routing of each event to the Lua
- * subscriptions it matches, with core's SubscriptionIndex: the same matcher as the bus, never a
- * second dialect. Routing only queues the event; it is rendered as Lua when a process takes it.
+ * An engine's single bus subscription (`**`) and the routing of each event to the Lua
+ * subscriptions of the engine's processes, with core's SubscriptionIndex: the same matcher as the
+ * bus, never a second dialect. Routing only queues the event (each process's queue is bounded,
+ * with its overflow policy); it is rendered as Lua when a process takes it.
  */
-export class Relay {
+export class Relay implements Renderer {
   readonly #index = new SubscriptionIndex<RelayTarget>();
-  readonly #onRouted: (process: ProcessRecord) => void;
-  readonly #onFault: (error: unknown) => void;
-  #subscription: Subscription | null = null;
-  #routed = 0;
-  #unconvertible = 0;
-  #pumping: Promise<void> | null = null;
+  readonly #hooks: RelayHooks;
   readonly #plans = new WeakMap<readonly IndexEntry<RelayTarget>[], RoutePlan>();
+  #subscription: Subscription | null = null;
+  #pumping: Promise<void> | null = null;
+  #routed = 0;
+  #blocked = false;
 
-  constructor(onRouted: (process: ProcessRecord) => void, onFault: (error: unknown) => void) {
-    this.#onRouted = onRouted;
-    this.#onFault = onFault;
+  constructor(hooks: RelayHooks) {
+    this.#hooks = hooks;
   }
 
   /** Events the relay received from the bus. */
@@ -48,18 +63,14 @@ export class Relay {
     return this.#routed;
   }
 
-  /** Events whose data could not become Lua (delivered with `data_error` instead of `data`). */
-  get unconvertible(): number {
-    return this.#unconvertible;
-  }
-
   /** Events the bus has delivered to the relay that it has not routed yet. */
   get backlog(): number {
     return this.#subscription?.stats().buffered ?? 0;
   }
 
-  get subscriptions(): number {
-    return this.#index.size;
+  /** True while the relay waits for room in a full "block" queue. */
+  get blocked(): boolean {
+    return this.#blocked;
   }
 
   async start(bus: EventBus, bufferSize: number): Promise<void> {
@@ -85,27 +96,53 @@ export class Relay {
     this.#index.remove(id);
   }
 
-  route(event: BusEvent): void {
+  /**
+   * Queues the event for every matching subscription. Returns a promise only when a "block"
+   * queue was full: the caller routes nothing else until it resolves (order is kept).
+   */
+  route(event: BusEvent): Promise<void> | undefined {
     this.#routed++;
     const entries = this.#index.match(event.system, event.kind);
-    if (entries.length === 0) return;
+    if (entries.length === 0) return undefined;
     const plan = this.#planFor(entries);
     let envelope: Envelope | undefined;
+    let waiting: RelayTarget[] | null = null;
     for (const entry of plan.checked) {
       if (entry.path !== null && !entry.path.match(event.path)) continue;
-      envelope ??= { event, lua: undefined };
-      this.#deliver(entry.value, envelope);
+      envelope ??= envelopeOf(event);
+      if (waiting !== null) waiting.push(entry.value);
+      else if (!this.#deliver(entry.value, envelope)) waiting = [entry.value];
     }
     const exact = plan.byPath?.get(event.path);
     if (exact) {
-      envelope ??= { event, lua: undefined };
-      for (const entry of exact) this.#deliver(entry.value, envelope);
+      envelope ??= envelopeOf(event);
+      for (const entry of exact) {
+        if (waiting !== null) waiting.push(entry.value);
+        else if (!this.#deliver(entry.value, envelope)) waiting = [entry.value];
+      }
     }
+    return waiting === null ? undefined : this.#deliverWhenRoom(envelope!, waiting);
   }
 
-  #deliver(target: RelayTarget, envelope: Envelope): void {
-    target.process.enqueue(target.subscription, envelope);
-    this.#onRouted(target.process);
+  #deliver(target: RelayTarget, envelope: Envelope): boolean {
+    const record = target.process;
+    if (record.ended) return true;
+    if (!record.offer(target.subscription, envelope)) return false;
+    this.#hooks.routed(record);
+    return true;
+  }
+
+  async #deliverWhenRoom(envelope: Envelope, targets: RelayTarget[]): Promise<void> {
+    this.#blocked = true;
+    this.#hooks.idle();
+    try {
+      for (const target of targets) {
+        while (!this.#deliver(target, envelope)) await target.process.whenRoom();
+      }
+    } finally {
+      this.#blocked = false;
+      this.#hooks.busy();
+    }
   }
 
   /**
@@ -133,29 +170,53 @@ export class Relay {
     return plan;
   }
 
-  /** The event as a Lua table constructor `{system=..., kind=..., path=..., data=...}`. */
-  render = (envelope: Envelope): string => {
+  /** The event as a Lua table constructor `{system=..., kind=..., path=..., data=...}`, once. */
+  render(envelope: Envelope): string {
     if (envelope.lua !== undefined) return envelope.lua;
-    const { system, kind, path, data } = envelope.event;
-    let tail = "";
-    if (data !== undefined && data !== null) {
-      try {
-        tail = `,data=${luaLiteral(data)}`;
-      } catch (error) {
-        if (!(error instanceof LuaConversionError)) throw error;
-        this.#unconvertible++;
-        tail = `,data_error=${luaString(error.message)}`;
-      }
-    }
-    envelope.lua = `{system=${luaString(system)},kind=${luaString(kind)},path=${luaString(path)}${tail}}`;
-    return envelope.lua;
-  };
+    const rendered = renderEvent(envelope.event);
+    envelope.lua = rendered.lua;
+    envelope.error = rendered.error;
+    return rendered.lua;
+  }
+
+  renderFailed(envelope: Envelope, reason: string): string {
+    const { system, kind, path } = envelope.event;
+    return renderFailedEvent(system, kind, path, reason);
+  }
+
+  unconvertible(record: ProcessRecord, reason: string): void {
+    this.#hooks.unconvertible(record, reason);
+  }
 
   async #pump(subscription: Subscription): Promise<void> {
+    const hooks = this.#hooks;
     try {
-      for await (const event of subscription) this.route(event);
+      if (subscription.nextBatch) {
+        for (;;) {
+          const batch = await subscription.nextBatch();
+          if (batch === null) return;
+          hooks.busy();
+          try {
+            for (const event of batch) {
+              const wait = this.route(event);
+              if (wait) await wait;
+            }
+          } finally {
+            hooks.idle();
+          }
+        }
+      }
+      for await (const event of subscription) {
+        hooks.busy();
+        try {
+          const wait = this.route(event);
+          if (wait) await wait;
+        } finally {
+          hooks.idle();
+        }
+      }
     } catch (error) {
-      this.#onFault(error);
+      hooks.fault(error);
     }
   }
 }

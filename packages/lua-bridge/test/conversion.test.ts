@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LuaConversionError, luaLiteral, luaString } from "../src/index.js";
+import { LuaConversionError, luaLiteral, luaString } from "../dist/index.js";
 import { closeAll, collect, harness } from "./helpers.js";
 
 afterEach(closeAll);

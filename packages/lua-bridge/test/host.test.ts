@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Bus } from "@threadbus/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { LuaHost, LuaScriptError } from "../src/index.js";
+import { LuaHost, LuaScriptError } from "../dist/index.js";
 import { closeAll, harness } from "./helpers.js";
 
 afterEach(closeAll);

@@ -94,7 +94,14 @@ describe("sandbox: limits", () => {
   });
 
   it("stops unbounded allocation at the memory limit with LUA_MEMORY_LIMIT; the host goes on", async () => {
-    const { host } = await harness({ memoryLimitBytes: 8 << 20, instructionBudget: 100_000_000 });
+    // Near the limit every allocation runs a full collection first, so filling 8 MiB takes longer
+    // than the default 100 ms time slice: give the hog enough time to reach the memory limit.
+    const { host } = await harness({
+      memoryLimitBytes: 8 << 20,
+      instructionBudget: 100_000_000,
+      timeSliceMs: 20_000,
+      watchdogMs: 40_000,
+    });
     const hog = host.spawn(`local t = {} local i = 0 while true do i = i + 1 t[i] = { i, tostring(i) } end`, {
       name: "hog",
     });

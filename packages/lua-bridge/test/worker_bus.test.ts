@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { EventBus } from "@threadbus/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { LuaHost } from "../dist/index.js";
 import { closeAll, harness } from "./helpers.js";
 
 afterEach(closeAll);
@@ -31,5 +32,31 @@ describe.skipIf(WorkerBus === undefined)("LuaHost on @threadbus/worker's WorkerB
       expect(answer).toEqual({ system: "registry", kind: "accept", path: "w/1", data: { name: "worker" } });
       break;
     }
+  });
+});
+
+describe.skipIf(WorkerBus === undefined)("LuaHost on a WorkerBus that cannot take it", () => {
+  it("rejects ready when an engine cannot attach (the bus stopped), and refuses spawns", async () => {
+    const bus = await WorkerBus!.start();
+    await bus.stop();
+    const logged: unknown[] = [];
+    const host = new LuaHost({ bus, logger: { warn: () => {}, error: (...args) => logged.push(args) } });
+    await expect(host.ready).rejects.toMatchObject({ code: "BUS_CLOSED" });
+    await expect(host.spawn("return 1").exited).rejects.toMatchObject({ code: "LUA_HOST_CLOSED" });
+    expect(host.closed).toBe(true);
+  });
+});
+
+describe.skipIf(WorkerBus === undefined)("LuaHost on a WorkerBus: the watchdog", () => {
+  it("replaces an engine stuck in C; the fresh engine attaches again and receives events", async () => {
+    const bus = await WorkerBus!.start();
+    const { host } = await harness({ timeSliceMs: 50, watchdogMs: 300 }, bus);
+    const stuck = host.spawn(`local s = ("a"):rep(1e5); s:find(".-.-.-b")`, { name: "stuck" });
+    await expect(stuck.exited).rejects.toMatchObject({ code: "LUA_TIME_LIMIT", stuck: true });
+    const after = host.spawn(`return assert(events.subscribe("w.after")):receive().path`);
+    await host.settled();
+    bus.send({ system: "w.after", kind: "k", path: "fresh" });
+    await expect(after.exited).resolves.toBe("fresh");
+    expect(host.stats().restarts).toBe(1);
   });
 });
