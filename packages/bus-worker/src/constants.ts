@@ -12,7 +12,7 @@
 export const kTail = 0;
 /** Int32 word: consumer's position; everything between head and tail is claimed. */
 export const kHead = 16;
-/** Int32 word: 1 while the dispatcher sleeps (whoever has work for it notifies only then), else 0. */
+/** Int32 word: 1 while the dispatcher sleeps waiting for records (a publish notifies it then), 2 while it waits for something else (room at a subscriber: only that subscriber, stop or an abort notify), 0 awake. */
 export const kSleeping = 32;
 /** Int32 word: bumped and notified by the dispatcher when it frees ring space while someone waits for room. */
 export const kSpaceSeq = 33;

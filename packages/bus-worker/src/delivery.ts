@@ -51,10 +51,14 @@ const POSITION_MASK = 0x3fff_ffff;
 const JUMBO = -1;
 const PAD = -2;
 
-/** Ring bytes for a subscription: ~64 bytes an event of its buffer, from 4 KiB to 1 MiB. */
+/**
+ * Ring bytes for a subscription: ~256 bytes an event of its buffer, from 16 KiB to 4 MiB (the
+ * default bufferSize of 1024 takes 256 KiB). Smaller rings made 1 KiB events fill the ring long
+ * before the buffer, and every refill cost the dispatcher a wake.
+ */
 export function deliveryRingBytes(bufferSize: number): number {
-  let bytes = 4096;
-  while (bytes < bufferSize * 64 && bytes < 1 << 20) bytes *= 2;
+  let bytes = 16 * 1024;
+  while (bytes < bufferSize * 256 && bytes < 1 << 22) bytes *= 2;
   return bytes;
 }
 

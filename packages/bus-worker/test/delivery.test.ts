@@ -87,7 +87,7 @@ describe("the delivery path", () => {
 
   it("events larger than a quarter of the subscriber's ring travel by postMessage and keep their place in the order", async () => {
     const bus = await start({ ringBytes: 1 << 22 });
-    // bufferSize 4 gives the smallest delivery ring (4 KiB): anything over 1 KiB is a large event.
+    // bufferSize 4 gives the smallest delivery ring (16 KiB): anything over 4 KiB is a large event.
     const sub = await bus.subscribe("big", "", { bufferSize: 4 });
     const sizes = [10, 5000, 20, 100_000, 30, 2000, 2000, 7];
     const sending = (async () => {
