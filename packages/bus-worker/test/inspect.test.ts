@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { attachedThread, nextMessage, useBuses } from "./support.js";
 
@@ -16,8 +15,8 @@ describe("WorkerBus.inspect() in the shape both buses share", () => {
     const published = await nextMessage<{ sent: number }>(publisher);
     expect(published.sent).toBe(10);
     await nextMessage(subscriber);
-    // It detaches after reporting: wait for its thread to end so its subscription is gone.
-    await once(subscriber, "exit");
+    // It detaches after reporting: wait until the dispatcher removed its subscription.
+    while ((await bus.inspect()).subscriptions.length > 2) await new Promise((r) => setTimeout(r, 5));
     bus.send({ system: "pub", kind: "west", path: "west:0" });
     await bus.flush();
 
