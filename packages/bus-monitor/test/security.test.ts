@@ -61,11 +61,12 @@ describe("monitor security", () => {
   it("with a token, answers 401 to a missing or wrong token and 200 to the right one, however it comes", async () => {
     const bus = await use.bus(async () => new Bus({ logger: quiet }));
     const monitor = await use.monitor(bus, { token: TOKEN });
-    for (const init of [
+    const attempts: Array<RequestInit | undefined> = [
       undefined,
       { headers: { authorization: "Bearer wrong" } },
       { headers: { cookie: "threadbus_monitor=x" } },
-    ]) {
+    ];
+    for (const init of attempts) {
       const { status, body, headers } = await getJson<{ error: string }>(`${monitor.url}varz`, init);
       expect(status).toBe(401);
       expect(body.error).toBe("a valid token is required");
