@@ -71,18 +71,21 @@ function chartWidth(id) {
   return Math.max(240, $(id).clientWidth || 600);
 }
 function makeCharts() {
-  const axes = [{}, { size: 60 }];
+  const clock = (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString());
+  const axes = [{ space: 90, values: clock }, { size: 60 }];
+  const line = (label, stroke, extra = {}) => ({
+    label,
+    stroke,
+    width: 1.5,
+    points: { show: false },
+    ...extra,
+  });
   charts.rate = new globalThis.uPlot(
     {
       width: chartWidth("rate-chart"),
       height: 170,
       axes,
-      series: [
-        {},
-        { label: "in", stroke: "#2f6fde", width: 1.5 },
-        { label: "out", stroke: "#2e7d32", width: 1.5 },
-        { label: "dropped", stroke: "#c62828", width: 1.5 },
-      ],
+      series: [{}, line("in", "#2f6fde"), line("out", "#2e7d32"), line("dropped", "#c62828")],
     },
     [[], [], [], []],
     $("rate-chart"),
@@ -92,7 +95,7 @@ function makeCharts() {
       width: chartWidth("queue-chart"),
       height: 170,
       axes,
-      series: [{}, { label: "queued", stroke: "#c77700", fill: "rgba(199,119,0,.12)", width: 1.5 }],
+      series: [{}, line("queued", "#c77700", { fill: "rgba(199,119,0,.12)" })],
     },
     [[], []],
     $("queue-chart"),
@@ -127,7 +130,7 @@ function showSubscriptions(page) {
       el("td", {}, s.id),
       el("td", { class: "num" }, s.client),
       el("td", {}, s.system),
-      el("td", {}, s.kind === "" ? "*" : s.kind),
+      s.kind === "" ? el("td", { class: "muted" }, "(any)") : el("td", {}, s.kind),
       el("td", {}, s.path ?? ""),
       el("td", {}, `${s.overflow} ${s.bufferSize}`),
       el("td", { class: "num" }, fmt(s.pending), fill),

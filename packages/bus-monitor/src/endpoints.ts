@@ -27,7 +27,10 @@ export interface SubscriptionRow extends SubscriptionInspection {
   fill: number;
   /** The dispatcher is waiting on this subscription now. */
   blocked: boolean;
-  /** First of the inspection's `slowest` list. */
+  /**
+   * The fullest subscription, when it is at least half full. (Below half, a worker-bus subscriber
+   * may simply not have returned its credits yet: it returns them half a buffer at a time.)
+   */
   slowest: boolean;
   /** This monitor's own live-tail subscription. */
   monitorTail: boolean;
@@ -116,7 +119,8 @@ export async function subsz(context: EndpointContext, query: URLSearchParams): P
   const q = parseQuery(query, subszQuery);
   const inspection = await context.snapshots.get();
   const tailIds = context.tails.ids();
-  const slowestId = inspection.slowest[0]?.id ?? null;
+  const fullest = inspection.slowest[0];
+  const slowestId = fullest !== undefined && fullest.buffered >= fullest.bufferSize / 2 ? fullest.id : null;
   const rows = inspection.subscriptions.map(
     (s): SubscriptionRow => ({
       ...s,

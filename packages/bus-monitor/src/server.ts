@@ -10,12 +10,17 @@ import { History } from "./history.js";
 import { type MonitorOptions, resolveMonitorOptions } from "./options.js";
 import { parseQuery, QueryError } from "./query.js";
 import { BusUnavailableError, type MonitoredBus, Snapshots } from "./snapshot.js";
-import { Tails } from "./tail.js";
+import { type TailCounters, Tails } from "./tail.js";
 
 /** A running monitor. */
 export interface Monitor {
   /** The page's address, e.g. "http://127.0.0.1:39181/" (add `?token=...` when a token is set). */
   readonly url: string;
+  /**
+   * What the monitor's own live tails did: their drops count in the bus's `stats().dropped` like
+   * any subscription's, so a caller that checks the bus for drops can tell them apart.
+   */
+  stats(): { tails: number; tail: TailCounters };
   /** Ends the live tails (removing their subscriptions), stops sampling and closes the server. */
   close(): Promise<void>;
 }
@@ -140,6 +145,7 @@ export async function serveMonitor(bus: MonitoredBus, options?: MonitorOptions):
   let closing: Promise<void> | null = null;
   return {
     url: `http://${shownHost}:${port}/`,
+    stats: () => ({ tails: tails.streaming, tail: tails.totals() }),
     close() {
       closing ??= (async () => {
         history.stop();

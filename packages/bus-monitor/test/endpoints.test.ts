@@ -84,6 +84,27 @@ describe.each(BUSES)("monitor JSON endpoints on the $name", ({ name, start }) =>
     expect((await page("offset=10")).subscriptions).toEqual([]);
   });
 
+  it("/subsz marks the subscription the dispatcher is blocked on, and the fullest one once half full", async () => {
+    const bus = await use.bus(start);
+    const monitor = await use.monitor(bus);
+    const quarter = await bus.subscribe("q", "", { bufferSize: 8, overflow: "drop-newest" });
+    for (let i = 0; i < 2; i++) bus.send({ system: "q", kind: "k", path: "" });
+    await bus.flush();
+    const rows = async () =>
+      (await getJson<{ subscriptions: SubscriptionRow[] }>(`${monitor.url}subsz?sort=id&order=asc`)).body
+        .subscriptions;
+    // A quarter full is what a healthy worker-bus subscriber may hold before it returns credits.
+    expect((await rows()).map((r) => [r.id, r.slowest, r.blocked])).toEqual([[quarter.id, false, false]]);
+    const stuck = await bus.subscribe("s", "", { bufferSize: 2 });
+    for (let i = 0; i < 3; i++) bus.send({ system: "s", kind: "k", path: "" });
+    await until(async () => (await rows()).some((r) => r.blocked));
+    expect((await rows()).map((r) => [r.id, r.slowest, r.blocked, r.fill])).toEqual([
+      [quarter.id, false, false, 0.25],
+      [stuck.id, true, true, 1],
+    ]);
+    await stuck.close();
+  });
+
   it("/connz lists the threads with their subscription counts and sends", async () => {
     const bus = await use.bus(start);
     const monitor = await use.monitor(bus);

@@ -98,6 +98,8 @@ describe.each(BUSES)("monitor live tail on the $name", ({ start }) => {
       monitor: { tailCounters: { droppedByBus: number } };
     };
     expect(varz.monitor.tailCounters.droppedByBus).toBeGreaterThanOrEqual(stats.droppedByBus);
+    await until(() => monitor.stats().tails === 0);
+    expect(monitor.stats().tail).toMatchObject({ shown: stats.shown, droppedByBus: bus.stats().dropped });
   });
 
   it("refuses more tails than maxTails with 503", async () => {
