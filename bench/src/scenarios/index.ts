@@ -8,6 +8,7 @@ import { latencyScenario } from "./f_latency.js";
 import { memoryScenario } from "./g_memory.js";
 import { poolScenario } from "./h_pool.js";
 import { luaScenario } from "./i_lua.js";
+import { monitorScenario } from "./l_monitor.js";
 
 /** Every scenario, in the order they run and are reported. */
 export const scenarios: readonly Scenario[] = [
@@ -20,4 +21,5 @@ export const scenarios: readonly Scenario[] = [
   memoryScenario,
   poolScenario,
   luaScenario,
+  monitorScenario,
 ];
