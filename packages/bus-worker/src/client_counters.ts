@@ -1,4 +1,5 @@
 import type { ClientInspection, SubscriptionInspection } from "@threadbus/core";
+import type { ClientConfig } from "./client.js";
 import {
   CLIENT_COUNTERS,
   DISPATCHER_COUNTERS,
@@ -7,7 +8,6 @@ import {
   kMaxClients,
   kNextClient,
 } from "./constants.js";
-import type { ClientConfig } from "./client.js";
 
 /**
  * The threads (clients) of a WorkerBus for inspect(): every client number handed out so far (0 is
