@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { InvalidOptionsError } from "@threadbus/core";
 import { TOKEN_COOKIE, TokenCheck } from "./auth.js";
 import * as endpoints from "./endpoints.js";
 import { History } from "./history.js";
@@ -61,6 +62,12 @@ const JSON_ENDPOINTS: Record<string, JsonEndpoint> = {
  * first: InvalidOptionsError (INVALID_OPTIONS) or MonitorTokenRequiredError (MONITOR_TOKEN_REQUIRED).
  */
 export async function serveMonitor(bus: MonitoredBus, options?: MonitorOptions): Promise<Monitor> {
+  const candidate = bus as Partial<MonitoredBus> | null | undefined;
+  if (typeof candidate?.inspect !== "function" || typeof candidate.stats !== "function")
+    throw new InvalidOptionsError(
+      "bus: must be a Bus or a WorkerBus (it needs inspect() and stats())",
+      "bus",
+    );
   const resolved = resolveMonitorOptions(options);
   const check = resolved.token === null ? null : new TokenCheck(resolved.token);
   const history = new History(bus, resolved.sampleIntervalMs, resolved.historySeconds);
@@ -121,7 +128,15 @@ export async function serveMonitor(bus: MonitoredBus, options?: MonitorOptions):
     if (endpoint !== undefined) return send(response, 200, await endpoint(context, url.searchParams));
     if (url.pathname === "/tail") {
       const q = parseQuery(url.searchParams, endpoints.tailQuery);
-      return tails.open({ system: q.system ?? "**", kind: q.kind ?? "", path: q.path }, request, response);
+      const filter = { system: q.system ?? "**", kind: q.kind ?? "", path: q.path };
+      if (request.method === "HEAD") {
+        // Checks the filter without subscribing: a HEAD request never opens a stream.
+        Tails.validate(filter);
+        response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+        response.end();
+        return;
+      }
+      return tails.open(filter, response);
     }
     return send(response, 404, {
       error: `no such page: ${url.pathname}`,

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import {
   type BusEvent,
   compilePathFilter,
@@ -71,8 +71,8 @@ export class Tails {
     return total;
   }
 
-  /** Validates the filter (400 on a bad pattern), subscribes, then streams until either side ends. */
-  async open(filter: TailFilter, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /** Throws a QueryError (400) for a filter the bus would refuse. */
+  static validate(filter: TailFilter): void {
     try {
       compilePattern(filter.system);
       if (filter.kind !== "") compilePattern(filter.kind);
@@ -81,6 +81,11 @@ export class Tails {
       if (error instanceof InvalidPatternError) throw new QueryError(`bad tail filter: ${error.message}`);
       throw error;
     }
+  }
+
+  /** Validates the filter (400 on a bad pattern), subscribes, then streams until either side ends. */
+  async open(filter: TailFilter, response: ServerResponse): Promise<void> {
+    Tails.validate(filter);
     if (this.#active.size >= this.max)
       throw new BusUnavailableError(`at most ${this.max} live tails may stream at once`);
     let subscription: Subscription;
@@ -113,13 +118,14 @@ export class Tails {
       write("stats", counters);
     };
     const statsTimer = setInterval(sendStats, 1000);
+    // The response closes when the browser goes away (or the server closes): end the tail then.
     const closeSubscription = () => void subscription.close();
-    request.once("close", closeSubscription);
+    response.once("close", closeSubscription);
     try {
       await this.#stream(subscription, counters, response, write);
     } finally {
       clearInterval(statsTimer);
-      request.off("close", closeSubscription);
+      response.off("close", closeSubscription);
       await subscription.close().catch(() => undefined);
       counters.droppedByBus = subscription.stats().dropped;
       this.#ended.shown += counters.shown;

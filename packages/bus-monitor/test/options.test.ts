@@ -38,6 +38,14 @@ describe("serveMonitor options", () => {
     expect(await refusal("fast")).toMatchObject({ code: "INVALID_OPTIONS", option: "options" });
   });
 
+  it("refuses something that is not a bus with INVALID_OPTIONS naming it", async () => {
+    for (const bus of [null, {}, { stats: () => ({}) }, new Map()])
+      await expect(serveMonitor(bus as never)).rejects.toMatchObject({
+        code: "INVALID_OPTIONS",
+        option: "bus",
+      });
+  });
+
   it("refuses a non-loopback host without a token before binding anything", async () => {
     for (const host of ["0.0.0.0", "::", "192.0.2.10", "example.com"]) {
       const error = await refusal({ host });

@@ -102,6 +102,14 @@ describe.each(BUSES)("monitor live tail on the $name", ({ start }) => {
     expect(monitor.stats().tail).toMatchObject({ shown: stats.shown, droppedByBus: bus.stats().dropped });
   });
 
+  it("answers HEAD with the filter checked and no stream opened", async () => {
+    const bus = await use.bus(start);
+    const monitor = await use.monitor(bus);
+    expect((await fetch(`${monitor.url}tail?system=registry`, { method: "HEAD" })).status).toBe(200);
+    expect((await fetch(`${monitor.url}tail?system=(a`, { method: "HEAD" })).status).toBe(400);
+    expect(bus.stats().subscriptions).toBe(0);
+  });
+
   it("refuses more tails than maxTails with 503", async () => {
     const bus = await use.bus(start);
     const monitor = await use.monitor(bus, { maxTails: 1 });
