@@ -8,8 +8,11 @@ import { makeBody, orderEvent } from "../subjects/payload.js";
 import { publish } from "../subjects/publish.js";
 import { startWorkerBus } from "../subjects/worker_bus.js";
 
-type MonitorModule = typeof import("../../../packages/bus-monitor/dist/index.js");
 type MonitoredBus = EventBus & InspectableBus;
+/** The part of @threadbus/monitor used here (typed locally: no build-order dependency on it). */
+interface MonitorModule {
+  serveMonitor(bus: MonitoredBus): Promise<{ url: string; close(): Promise<void> }>;
+}
 
 // Loaded by path on first use (bench's package.json does not list @threadbus/monitor): if it is
 // not built, only this scenario is skipped, with the reason.

@@ -16,7 +16,8 @@ describe("test environment", () => {
   });
 });
 
-describe.skipIf(CHROMIUM === null)("the monitor page in headless Chromium", () => {
+// Generous: a shared 2-core machine may take seconds to start Chromium or render a page.
+describe.skipIf(CHROMIUM === null)("the monitor page in headless Chromium", { timeout: 60_000 }, () => {
   let browser: Browser;
   let bus: WorkerBus;
   let monitor: Monitor;
