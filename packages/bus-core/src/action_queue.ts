@@ -19,12 +19,25 @@ export class SignalledSend extends ControlAction {
 }
 
 export class SubscribeAction extends ControlAction {
+  /** Set when the subscribe's signal aborted before the dispatcher reached it: it is skipped. */
+  #cancelled = false;
+
   constructor(
     readonly entry: IndexEntry<BufferedSubscription>,
     readonly resolve: (subscription: BufferedSubscription) => void,
     readonly reject: (error: unknown) => void,
   ) {
     super();
+  }
+
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** Rejects the subscribe now; the dispatcher will skip it, so no subscription is ever made. */
+  cancel(error: unknown): void {
+    this.#cancelled = true;
+    this.reject(error);
   }
 }
 
@@ -43,6 +56,7 @@ export class FlushAction extends ControlAction {
   }
 }
 
+/** Applied in order: everything queued before it has been delivered when the dispatcher reaches it. */
 export class StopAction extends ControlAction {}
 
 export type Action =

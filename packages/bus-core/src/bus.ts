@@ -8,7 +8,13 @@ import {
   SubscribeAction,
   UnsubscribeAction,
 } from "./action_queue.js";
-import { AbortError, BusClosedError, BusFullError, SubscriberCapError } from "./errors.js";
+import {
+  AbortError,
+  BusClosedError,
+  BusFullError,
+  InvalidOptionsError,
+  SubscriberCapError,
+} from "./errors.js";
 import { assertBusEvent, type BusEvent } from "./event.js";
 import {
   type BusInspection,
@@ -16,12 +22,34 @@ import {
   type SubscriptionInspection,
   slowestSubscriptions,
 } from "./inspection.js";
-import { type BusOptions, resolveBusOptions, resolveSubscribeOptions } from "./options.js";
+import {
+  type BusOptions,
+  resolveBusOptions,
+  resolveSendSignal,
+  resolveStopOptions,
+  resolveSubscribeOptions,
+} from "./options.js";
+import { StopSequence } from "./stop.js";
 import { BufferedSubscription } from "./subscription.js";
 import { type IndexEntry, SubscriptionIndex } from "./subscription_index.js";
-import type { BusStats, EventBus, SendOptions, SubscribeOptions, Subscription } from "./types.js";
+import type {
+  BusStats,
+  EventBus,
+  SendOptions,
+  StopOptions,
+  SubscribeOptions,
+  Subscription,
+} from "./types.js";
 
 type Entry = IndexEntry<BufferedSubscription>;
+
+/**
+ * Where the dispatcher is in the bus's life (it checks once per action): Running; Expired, when
+ * stop's deadline passed before the dispatcher reached Stop (queued sends are dropped and
+ * counted); Stopped, once Stop is applied (every subscription ended; the rest is drained).
+ */
+const Phase = { Running: 0, Expired: 1, Stopped: 2 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
 
 /**
  * The in-thread bus: one action queue drained by one dispatcher loop, so there are no locks and
@@ -33,18 +61,15 @@ export class Bus implements EventBus {
   readonly #index: SubscriptionIndex<BufferedSubscription>;
   #scheduled = false;
   #closed = false;
-  /** Set when the dispatcher has applied Stop: from then on it only drains. */
-  #stopped = false;
-  #finished = false;
-  #stopPromise: Promise<void> | null = null;
-  #resolveStop: (() => void) | null = null;
+  #phase: Phase = Phase.Running;
+  #stop: StopSequence | null = null;
   #nextId = 0;
-  /** The subscription a "block" delivery waits on, so stop() can release it. */
-  #blockedOn: BufferedSubscription | null = null;
   readonly #stats = { sent: 0, delivered: 0, dropped: 0, droppedOnStop: 0, refused: 0, aborted: 0 };
   /** Drops of subscriptions that are gone, so stats().dropped never goes backwards. */
   #droppedByGone = 0;
   readonly #startedAt = performance.now();
+  /** The "block" subscription delivery waits on now, for inspect(). */
+  #waitingOn: BufferedSubscription | null = null;
   /** Events routed and the time at the previous inspect(), for its `recent` rate. */
   #lastInspect = { read: 0, at: performance.now() };
   readonly #run = () => {
@@ -74,30 +99,60 @@ export class Bus implements EventBus {
     // Compiling here, on the caller's side, makes a bad pattern reject before anything is queued.
     const entry = SubscriptionIndex.compile(id, system, kind, subscription, resolved.path);
     const signal = resolved.signal;
-    if (signal?.aborted) throw new AbortError("subscribe aborted", { cause: signal.reason });
-    const applied = await new Promise<BufferedSubscription>((resolve, reject) => {
-      this.#enqueue(new SubscribeAction(entry as Entry, resolve, reject));
-    });
-    if (signal) {
-      const onAbort = () => void applied.close();
-      if (signal.aborted) onAbort();
-      else {
-        signal.addEventListener("abort", onAbort, { once: true });
-        applied.onEnd(() => signal.removeEventListener("abort", onAbort));
-      }
+    if (!signal) {
+      const applied = await new Promise<BufferedSubscription>((resolve, reject) => {
+        this.#enqueue(new SubscribeAction(entry as Entry, resolve, reject));
+      });
+      return applied as unknown as Subscription<D>;
     }
-    return applied as unknown as Subscription<D>;
+    return (await this.#subscribeWithSignal(entry as Entry, signal)) as unknown as Subscription<D>;
+  }
+
+  /**
+   * A signal that aborts while the subscribe is queued cancels it: the promise rejects with
+   * AbortError at once and the dispatcher skips it, so no subscription is ever made. Aborted
+   * later, it closes the subscription.
+   */
+  async #subscribeWithSignal(entry: Entry, signal: AbortSignal): Promise<BufferedSubscription> {
+    if (signal.aborted) throw new AbortError("subscribe aborted", { cause: signal.reason });
+    let action!: SubscribeAction;
+    const pending = new Promise<BufferedSubscription>((resolve, reject) => {
+      action = new SubscribeAction(entry, resolve, reject);
+    });
+    const cancel = () => action.cancel(new AbortError("subscribe aborted", { cause: signal.reason }));
+    signal.addEventListener("abort", cancel, { once: true });
+    this.#enqueue(action);
+    let applied: BufferedSubscription;
+    try {
+      applied = await pending;
+    } finally {
+      signal.removeEventListener("abort", cancel);
+    }
+    const close = () => void applied.close();
+    if (signal.aborted) {
+      // Aborted between the dispatcher applying it and this continuation: the caller never sees it.
+      close();
+      throw new AbortError("subscribe aborted", { cause: signal.reason });
+    }
+    signal.addEventListener("abort", close, { once: true });
+    applied.onEnd(() => signal.removeEventListener("abort", close));
+    return applied;
   }
 
   unsubscribe(id: string): Promise<boolean> {
-    if (this.#finished) return Promise.resolve(false);
+    if (typeof id !== "string") {
+      return Promise.reject(
+        new InvalidOptionsError(`id: must be a subscription id string, got ${typeof id}`, "id"),
+      );
+    }
+    if (this.#stop?.finished) return Promise.resolve(false);
     return new Promise((resolve) => this.#enqueue(new UnsubscribeAction(id, resolve)));
   }
 
   send<D = unknown>(event: BusEvent<D>, options?: SendOptions): boolean {
     assertBusEvent(event);
+    const signal = resolveSendSignal(options);
     if (this.#closed) return false;
-    const signal = options?.signal;
     if (signal?.aborted) {
       this.#stats.refused++;
       return false;
@@ -113,25 +168,34 @@ export class Bus implements EventBus {
   }
 
   flush(): Promise<void> {
-    if (this.#finished) return Promise.resolve();
+    if (this.#stop?.finished) return Promise.resolve();
     return new Promise((resolve) => this.#enqueue(new FlushAction(resolve)));
   }
 
-  stop(): Promise<void> {
-    if (this.#stopPromise) return this.#stopPromise;
+  /**
+   * Closes the bus at once and queues Stop behind everything accepted so far, which is delivered
+   * before the iterators end, within `options.timeoutMs` (default 5000): see StopOptions.
+   */
+  stop(options?: StopOptions): Promise<void> {
+    let timeoutMs: number;
+    try {
+      timeoutMs = resolveStopOptions(options).timeoutMs;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#stop) {
+      this.#stop.shorten(timeoutMs);
+      return this.#stop.promise;
+    }
     this.#closed = true;
-    this.#stopPromise = new Promise((resolve) => {
-      this.#resolveStop = resolve;
-    });
+    this.#stop = new StopSequence(timeoutMs, () => this.#expireStop());
     this.#enqueue(new StopAction());
-    // A dispatcher waiting on a full "block" subscriber must not hold stop up.
-    this.#blockedOn?.release();
-    return this.#stopPromise;
+    return this.#stop.promise;
   }
 
   stats(): BusStats {
     let dropped = this.#droppedByGone;
-    for (const entry of this.#index.entries()) dropped += entry.value.stats().dropped;
+    for (const entry of this.#index.entries()) dropped += entry.value.overflowDropped;
     return {
       ...this.#stats,
       dropped,
@@ -180,7 +244,7 @@ export class Bus implements EventBus {
       eventsRead: read,
       eventsPerSecond: { sinceStart: (read * 1000) / Math.max(1, uptimeMs), recent },
       slowest: slowestSubscriptions(subscriptions),
-      blockedOn: this.#blockedOn?.id ?? null,
+      blockedOn: this.#waitingOn?.id ?? null,
       lostSubscribers: 0,
       // The dispatcher shares the caller's thread: there is no CPU time of its own to report.
       dispatcherCpuMs: null,
@@ -208,20 +272,16 @@ export class Bus implements EventBus {
       const batch = this.#queue.take();
       for (let i = 0; i < batch.length; i++) {
         const action = batch[i]!;
-        if (this.#closed && !this.#stopped) this.#applyStop();
-        if (this.#stopped) this.#applyClosed(action);
-        else {
+        if (this.#phase === Phase.Running) {
           const blocked = this.#apply(action);
           if (blocked !== undefined) await blocked;
-        }
+        } else if (this.#phase === Phase.Expired) this.#applyExpired(action);
+        else this.#applyClosed(action);
       }
       this.#queue.recycle(batch);
     }
     this.#scheduled = false;
-    if (this.#stopped && !this.#finished) {
-      this.#finished = true;
-      this.#resolveStop?.();
-    }
+    if (this.#phase === Phase.Stopped) this.#stop!.finish();
   }
 
   /** Applies one action; returns a promise only when a "block" subscriber holds delivery up. */
@@ -231,10 +291,20 @@ export class Bus implements EventBus {
     else if (action instanceof UnsubscribeAction) action.resolve(this.#removeSubscription(action.id));
     else if (action instanceof FlushAction) action.resolve();
     else if (action instanceof SignalledSend) return this.#deliver(action.event, action.signal);
+    else if (action instanceof StopAction) this.#applyStop();
     return undefined;
   }
 
-  /** After Stop: pending subscribes reject, unsubscribes and flushes resolve, sends are counted. */
+  /** Stop's deadline passed: the sends still queued before Stop are dropped and counted. */
+  #applyExpired(action: Action): void {
+    if (!(action instanceof ControlAction) || action instanceof SignalledSend) this.#stats.droppedOnStop++;
+    else this.#apply(action);
+  }
+
+  /**
+   * After Stop, what was queued behind it: subscribes reject (none can be: subscribe checks
+   * `closed` first), unsubscribes and flushes resolve, sends are counted (none can be either).
+   */
   #applyClosed(action: Action): void {
     if (action instanceof SubscribeAction) action.reject(new BusClosedError());
     else if (action instanceof UnsubscribeAction) action.resolve(false);
@@ -243,12 +313,24 @@ export class Bus implements EventBus {
       this.#stats.droppedOnStop++;
   }
 
+  /** Stop, in order: every subscription ends; its iterator yields what it holds, then ends. */
   #applyStop(): void {
-    this.#stopped = true;
+    this.#phase = Phase.Stopped;
     for (const entry of [...this.#index.entries()]) this.#removeSubscription(entry.id);
   }
 
+  /**
+   * Stop's deadline passed with sends still undelivered: no subscription may hold the dispatcher
+   * any more (the event in delivery goes past full buffers), and the sends queued before Stop
+   * are dropped and counted.
+   */
+  #expireStop(): void {
+    if (this.#phase === Phase.Running) this.#phase = Phase.Expired;
+    for (const entry of this.#index.entries()) entry.value.release();
+  }
+
   #applySubscribe(action: SubscribeAction): void {
+    if (action.cancelled) return;
     if (this.#index.size >= this.#options.maxSubscribers) {
       action.reject(new SubscriberCapError(this.#options.maxSubscribers));
       return;
@@ -260,7 +342,7 @@ export class Bus implements EventBus {
   #removeSubscription(id: string): boolean {
     const entry = this.#index.remove(id);
     if (!entry) return false;
-    this.#droppedByGone += entry.value.stats().dropped;
+    this.#droppedByGone += entry.value.overflowDropped;
     entry.value.end();
     return true;
   }
@@ -311,8 +393,8 @@ export class Bus implements EventBus {
   }
 
   async #waitForRoom(subscription: BufferedSubscription, signal: AbortSignal | undefined): Promise<void> {
-    this.#blockedOn = subscription;
-    if (this.#closed) subscription.release();
+    this.#waitingOn = subscription;
+    if (this.#phase !== Phase.Running) subscription.release();
     const slow = setTimeout(() => {
       this.#options.logger.warn(
         `threadbus: subscriber ${subscription.id} (${subscription.system} ${subscription.kind || "*"}) has blocked the dispatcher for ${this.#options.slowSubscriberMs} ms: its buffer of ${subscription.bufferSize} is full; it is slow, or not iterated`,
@@ -334,7 +416,7 @@ export class Bus implements EventBus {
       }
     } finally {
       clearTimeout(slow);
-      this.#blockedOn = null;
+      this.#waitingOn = null;
     }
   }
 
@@ -342,7 +424,7 @@ export class Bus implements EventBus {
     for (let i = from; i < entries.length; i++) {
       const entry = entries[i]!;
       if (entry.path !== null && !entry.path.match(event.path)) continue;
-      entry.value.countDropped();
+      entry.value.countAborted();
       this.#stats.aborted++;
     }
   }

@@ -28,8 +28,9 @@ export class InvalidEventError extends ThreadbusError {
   constructor(
     message: string,
     readonly field: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -49,8 +50,9 @@ export class InvalidOptionsError extends ThreadbusError {
   constructor(
     message: string,
     readonly option: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

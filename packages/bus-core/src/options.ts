@@ -1,21 +1,80 @@
+import { closestMatch } from "leven";
 import { z } from "zod";
 import { InvalidOptionsError } from "./errors.js";
-import type { Logger, OverflowPolicy, SubscribeOptions } from "./types.js";
+import type {
+  EventBus,
+  Logger,
+  OverflowPolicy,
+  SendOptions,
+  StopOptions,
+  SubscribeOptions,
+} from "./types.js";
 
 export const DEFAULT_BUFFER_SIZE = 1024;
 export const MAX_BUFFER_SIZE = 1 << 24;
 export const DEFAULT_MAX_SUBSCRIBERS = 4096;
+/** How long stop() waits for accepted events to be delivered before it drops and counts the rest. */
+export const DEFAULT_STOP_TIMEOUT_MS = 5000;
+/** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days); a longer one fires at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
 
-/** Turns the first zod issue into an InvalidOptionsError naming the option ("options.bufferSize"). */
-export function optionsError(error: z.ZodError, prefix = "options"): InvalidOptionsError {
+/**
+ * Turns the first zod issue into an InvalidOptionsError naming the option ("options.bufferSize").
+ * An unknown key (every options schema is strict, so a typo like `overflw` is not silently
+ * ignored) is named itself, with the closest known option when `known` is given:
+ * "options.overflw: unknown option (did you mean 'overflow'?)".
+ */
+export function optionsError(
+  error: z.ZodError,
+  prefix = "options",
+  known: readonly string[] = [],
+): InvalidOptionsError {
   const issue = error.issues[0];
-  const option = [prefix, ...(issue?.path ?? []).map(String)].join(".");
+  const path = [prefix, ...(issue?.path ?? []).map(String)];
+  if (issue?.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    const option = [...path, key].join(".");
+    // Long keys are no typos of ours, and leven's cost grows with the product of the lengths.
+    const guess = key.length <= 64 ? closestMatch(key, known, { maxDistance: 2 }) : undefined;
+    const hint = guess === undefined ? "" : ` (did you mean '${guess}'?)`;
+    const others = issue.keys.length > 1 ? `; also unknown: ${issue.keys.slice(1).join(", ")}` : "";
+    return new InvalidOptionsError(`${option}: unknown option${hint}${others}`, option);
+  }
+  const option = path.join(".");
   return new InvalidOptionsError(`${option}: ${issue?.message ?? "invalid"}`, option);
 }
 
-const abortSignal = z.custom<AbortSignal>((value) => value instanceof AbortSignal, "must be an AbortSignal");
+/**
+ * Parses `value` with a schema, or throws the InvalidOptionsError that optionsError makes; an
+ * options object whose reading throws (a getter, a Proxy) is an InvalidOptionsError too, with
+ * what it threw as the cause.
+ */
+export function parseOptions<T>(schema: z.ZodType<T>, value: unknown, prefix = "options"): T {
+  let parsed: z.ZodSafeParseResult<T>;
+  try {
+    parsed = schema.safeParse(value ?? {});
+  } catch (error) {
+    throw new InvalidOptionsError(`${prefix}: could not be read (it threw)`, prefix, { cause: error });
+  }
+  if (!parsed.success) {
+    const shape = (schema as { shape?: Record<string, unknown> }).shape;
+    throw optionsError(parsed.error, prefix, shape ? Object.keys(shape) : []);
+  }
+  return parsed.data;
+}
 
-export const subscribeOptionsSchema = z.object({
+export const abortSignalSchema = z.custom<AbortSignal>(
+  (value) => value instanceof AbortSignal,
+  "must be an AbortSignal",
+);
+
+/** A timeout in ms as every threadbus option takes it: an integer from `min` to MAX_TIMEOUT_MS. */
+export function timeoutMsSchema(min: number) {
+  const message = `must be an integer from ${min} to ${MAX_TIMEOUT_MS} (ms)`;
+  return z.number(message).int(message).min(min, message).max(MAX_TIMEOUT_MS, message);
+}
+
+export const subscribeOptionsSchema = z.strictObject({
   bufferSize: z
     .number()
     .int(`must be an integer from 1 to ${MAX_BUFFER_SIZE}`)
@@ -23,7 +82,7 @@ export const subscribeOptionsSchema = z.object({
     .max(MAX_BUFFER_SIZE, `must be an integer from 1 to ${MAX_BUFFER_SIZE}`)
     .optional(),
   overflow: z.enum(["block", "drop-oldest", "drop-newest"]).optional(),
-  signal: abortSignal.optional(),
+  signal: abortSignalSchema.optional(),
   path: z.string().min(1, "must be a non-empty minimatch glob").optional(),
 });
 
@@ -36,13 +95,12 @@ export interface ResolvedSubscribeOptions {
 
 /** Validates subscribe options up front; throws InvalidOptionsError naming the bad option. */
 export function resolveSubscribeOptions(options: SubscribeOptions | undefined): ResolvedSubscribeOptions {
-  const parsed = subscribeOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error);
+  const parsed = parseOptions(subscribeOptionsSchema, options);
   return {
-    bufferSize: parsed.data.bufferSize ?? DEFAULT_BUFFER_SIZE,
-    overflow: parsed.data.overflow ?? "block",
-    signal: parsed.data.signal,
-    path: parsed.data.path,
+    bufferSize: parsed.bufferSize ?? DEFAULT_BUFFER_SIZE,
+    overflow: parsed.overflow ?? "block",
+    signal: parsed.signal,
+    path: parsed.path,
   };
 }
 
@@ -56,11 +114,30 @@ export const loggerSchema = z.custom<Logger>(
   "must have warn() and error() methods",
 );
 
-export const busOptionsSchema = z.object({
+/** What the helpers take as a bus: anything that implements EventBus (Bus, WorkerBus, an attached client). */
+export const eventBusSchema = z.custom<EventBus>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as EventBus).subscribe === "function" &&
+    typeof (value as EventBus).send === "function",
+  "must be an EventBus (a Bus, a WorkerBus or an attached client)",
+);
+
+/** Throws InvalidOptionsError unless `bus` implements EventBus; for the helpers' constructors. */
+export function assertEventBus(bus: unknown): asserts bus is EventBus {
+  parseOptions(eventBusSchema, bus, "bus");
+}
+
+export const busOptionsSchema = z.strictObject({
   maxSubscribers: z.number().int().min(1, "must be a positive integer").optional(),
   maxQueue: z.number().int().min(1, "must be a positive integer").optional(),
   onFull: z.enum(["throw", "drop"]).optional(),
-  slowSubscriberMs: z.number().min(0, "must be >= 0").optional(),
+  slowSubscriberMs: z
+    .number()
+    .min(0, "must be >= 0")
+    .max(MAX_TIMEOUT_MS, `must be <= ${MAX_TIMEOUT_MS}`)
+    .optional(),
   cacheSize: z.number().int().min(0, "must be a non-negative integer").optional(),
   logger: loggerSchema.optional(),
 });
@@ -80,14 +157,52 @@ export interface BusOptions {
 }
 
 export function resolveBusOptions(options: BusOptions | undefined): Required<BusOptions> {
-  const parsed = busOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error);
+  const parsed = parseOptions(busOptionsSchema, options);
   return {
-    maxSubscribers: parsed.data.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
-    maxQueue: parsed.data.maxQueue ?? 1_000_000,
-    onFull: parsed.data.onFull ?? "throw",
-    slowSubscriberMs: parsed.data.slowSubscriberMs ?? 5000,
-    cacheSize: parsed.data.cacheSize ?? 4096,
-    logger: parsed.data.logger ?? console,
+    maxSubscribers: parsed.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
+    maxQueue: parsed.maxQueue ?? 1_000_000,
+    onFull: parsed.onFull ?? "throw",
+    slowSubscriberMs: parsed.slowSubscriberMs ?? 5000,
+    cacheSize: parsed.cacheSize ?? 4096,
+    logger: parsed.logger ?? console,
   };
+}
+
+export const stopOptionsSchema = z.strictObject({
+  timeoutMs: timeoutMsSchema(0).optional(),
+});
+
+/** Validates stop() options; throws InvalidOptionsError naming the bad option. */
+export function resolveStopOptions(options: StopOptions | undefined): Required<StopOptions> {
+  const parsed = parseOptions(stopOptionsSchema, options);
+  return { timeoutMs: parsed.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS };
+}
+
+export const sendOptionsSchema = z.strictObject({
+  signal: abortSignalSchema.optional(),
+});
+
+/**
+ * Validates send() options and returns the signal. send() is the hot path (zod costs ~1 µs), so
+ * the plain checks below accept exactly what `sendOptionsSchema` accepts, and zod runs only to
+ * build the error when they fail.
+ */
+export function resolveSendSignal(options: SendOptions | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  try {
+    if (typeof options === "object" && options !== null) {
+      const signal = options.signal;
+      let onlySignal = true;
+      for (const key in options) {
+        if (key !== "signal") {
+          onlySignal = false;
+          break;
+        }
+      }
+      if (onlySignal && (signal === undefined || signal instanceof AbortSignal)) return signal;
+    }
+  } catch {
+    // Reading it threw: parseOptions below reports that as InvalidOptionsError.
+  }
+  return parseOptions(sendOptionsSchema, options).signal;
 }

@@ -1,3 +1,4 @@
+import { describeValue } from "./describe.js";
 import { InvalidPatternError } from "./errors.js";
 
 /**
@@ -15,6 +16,7 @@ export type Segment =
 
 export interface Pattern {
   readonly source: string;
+  /** The compiled segments; adjacent `**` are merged into one (`a.**.**.b` compiles as `a.**.b`). */
   readonly segments: readonly Segment[];
   /** True when the pattern has no wildcard: it matches exactly one value, `source`. */
   readonly isLiteral: boolean;
@@ -24,6 +26,16 @@ export interface Pattern {
   /** Same as `match` on a value already split on "." (the index splits each value once). */
   matchSegments(value: readonly string[]): boolean;
 }
+
+/**
+ * Longest pattern `compilePattern` accepts, in UTF-16 code units. Patterns are written by people
+ * (subscription filters), not generated from event data: 256 is far beyond any real filter, and a
+ * bound keeps one careless subscription from costing the dispatcher more than it should.
+ */
+export const MAX_PATTERN_LENGTH = 256;
+
+/** Most `.`-separated segments a pattern may have (counted as written, before `**.**` collapses). */
+export const MAX_PATTERN_SEGMENTS = 32;
 
 /** Splits a value into segments; the empty value has no segments. */
 export function splitSegments(value: string): string[] {
@@ -67,8 +79,11 @@ function segmentMatches(segment: Segment, value: string): boolean {
 
 /**
  * Glob matching where `**` is the only variable-length token: the classic two-pointer walk that
- * backtracks to the last `**` seen. Every other segment consumes exactly one value segment, so the
- * walk is exact and runs in O(segments × stars) without allocating.
+ * backtracks to the last `**` seen. Every other segment consumes exactly one value segment, so
+ * retrying only from the last `**` is exact (an earlier `**` never needs a different split: the
+ * later one absorbs the difference). Each backtrack moves `starV` one value segment on, and
+ * between two backtracks `p` moves at most `segments.length` times, so the walk is
+ * O(pattern segments × value segments) whatever the number of `**`, and allocates nothing.
  */
 function matchCompiled(segments: readonly Segment[], value: readonly string[]): boolean {
   let p = 0;
@@ -94,14 +109,34 @@ function matchCompiled(segments: readonly Segment[], value: readonly string[]): 
   return p === segments.length;
 }
 
+/** `a.**.**.b` means `a.**.b`: adjacent `**` add nothing but work, so they are merged. */
+function collapseAny(segments: Segment[]): Segment[] {
+  return segments.filter((segment, i) => segment.type !== "any" || segments[i - 1]?.type !== "any");
+}
+
+/** The start of a long pattern, for error messages that must stay short. */
+function excerpt(pattern: string): string {
+  return pattern.length <= 64 ? pattern : `${pattern.slice(0, 64)}...`;
+}
+
 /**
- * Compiles a pattern once (at subscribe time) into a matcher. Throws InvalidPatternError for
- * unbalanced parentheses or an empty alternative. The empty pattern compiles to a matcher that
- * matches nothing.
+ * Compiles a pattern once (at subscribe time) into a matcher. Throws InvalidPatternError for a
+ * non-string, a pattern longer than MAX_PATTERN_LENGTH or with more than MAX_PATTERN_SEGMENTS
+ * segments, unbalanced parentheses or an empty alternative. The empty pattern compiles to a
+ * matcher that matches nothing.
  */
 export function compilePattern(pattern: string): Pattern {
   if (typeof pattern !== "string") {
-    throw new InvalidPatternError(`pattern must be a string, got ${typeof pattern}`, String(pattern));
+    throw new InvalidPatternError(
+      `pattern must be a string, got ${describeValue(pattern)}`,
+      describeValue(pattern),
+    );
+  }
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    throw new InvalidPatternError(
+      `invalid pattern '${excerpt(pattern)}': ${pattern.length} characters, at most ${MAX_PATTERN_LENGTH}`,
+      pattern,
+    );
   }
   if (pattern === "") {
     return {
@@ -113,7 +148,14 @@ export function compilePattern(pattern: string): Pattern {
       matchSegments: () => false,
     };
   }
-  const segments = pattern.split(".").map((text) => compileSegment(text, pattern));
+  const texts = pattern.split(".");
+  if (texts.length > MAX_PATTERN_SEGMENTS) {
+    throw new InvalidPatternError(
+      `invalid pattern '${excerpt(pattern)}': ${texts.length} segments, at most ${MAX_PATTERN_SEGMENTS}`,
+      pattern,
+    );
+  }
+  const segments = collapseAny(texts.map((text) => compileSegment(text, pattern)));
   const isLiteral = segments.every((segment) => segment.type === "literal");
   if (isLiteral) {
     return {

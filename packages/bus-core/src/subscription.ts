@@ -23,9 +23,12 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
   #count = 0;
   #delivered = 0;
   #received = 0;
+  /** Dropped by the overflow policy. */
   #dropped = 0;
+  /** Skipped because a send's signal aborted mid-delivery. */
+  #aborted = 0;
   #closing = false;
-  /** Set by stop while the dispatcher waits on this subscription: accept beyond bufferSize. */
+  /** Set when stop's deadline passes: accept beyond bufferSize, so the dispatcher never waits here again. */
   #unbounded = false;
   #ended = false;
   #onEnd: (() => void) | null = null;
@@ -72,7 +75,7 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
 
   /**
    * Lets a blocked dispatcher go on without losing the event: offers are accepted beyond
-   * bufferSize from now on. Used by stop(), which ends the subscription right after.
+   * bufferSize from now on. Used when stop's deadline passes; Stop ends the subscription right after.
    */
   release(): void {
     this.#unbounded = true;
@@ -134,8 +137,13 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
   }
 
   /** Counts a delivery that was skipped on purpose (a send's signal aborted). */
-  countDropped(count = 1): void {
-    this.#dropped += count;
+  countAborted(count = 1): void {
+    this.#aborted += count;
+  }
+
+  /** Events dropped by the overflow policy alone: what the bus sums into `stats().dropped`. */
+  get overflowDropped(): number {
+    return this.#dropped;
   }
 
   /**
@@ -184,7 +192,7 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
     return {
       delivered: this.#delivered,
       received: this.#received,
-      dropped: this.#dropped,
+      dropped: this.#dropped + this.#aborted,
       buffered: this.#count,
     };
   }

@@ -23,12 +23,26 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
+export interface StopOptions {
+  /**
+   * How long, in ms, stop() lets the dispatcher deliver what was accepted before it (default
+   * 5000, DEFAULT_STOP_TIMEOUT_MS; an integer from 0 to 2^31 - 1). Only a "block" subscriber that
+   * does not read can make it wait; when the time is up, the event in delivery is placed beyond
+   * the full buffers, every send still queued is dropped and counted in `stats().droppedOnStop`,
+   * and stop() resolves. 0 delivers what needs no waiting and drops the rest.
+   */
+  timeoutMs?: number;
+}
+
 export interface SubscriptionStats {
   /** Events placed in this subscription's buffer. */
   delivered: number;
   /** Events the consumer has taken out of the buffer. */
   received: number;
-  /** Events dropped by the overflow policy (or skipped by a send's abort). */
+  /**
+   * Events this subscription did not get: dropped by its overflow policy, or skipped because a
+   * send's signal aborted mid-delivery (the bus counts those apart, in `stats().aborted`).
+   */
   dropped: number;
   /** Events waiting in the buffer now. */
   buffered: number;
@@ -59,9 +73,12 @@ export interface BusStats {
   sent: number;
   /** Deliveries made into subscription buffers (one event to three subscribers counts three). */
   delivered: number;
-  /** Deliveries dropped by overflow policies, summed over all subscriptions (live and gone). */
+  /**
+   * Deliveries dropped by overflow policies ("drop-oldest", "drop-newest"), summed over all
+   * subscriptions, live and gone. Deliveries skipped by an aborted send are in `aborted`, not here.
+   */
   dropped: number;
-  /** Sends still queued when the bus stopped, dropped without delivery. */
+  /** Sends accepted before stop() and dropped undelivered because stop's `timeoutMs` ran out. */
   droppedOnStop: number;
   /** Sends refused because the queue was full (onFull "drop"), or because the send's signal was already aborted. */
   refused: number;
@@ -91,8 +108,14 @@ export interface EventBus {
   send<D = unknown>(event: BusEvent<D>, options?: SendOptions): boolean;
   /** Resolves once every action enqueued before this call has been processed by the dispatcher. */
   flush(): Promise<void>;
-  /** Stops the bus; resolves when the dispatcher finished. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops the bus, in order: `closed` is true at once (send returns false, subscribe rejects
+   * BusClosedError), and everything accepted before the call is applied and delivered before the
+   * iterators end, within `options.timeoutMs` (see StopOptions). Resolves when the dispatcher has
+   * finished. Idempotent: a later call returns the same promise (a shorter timeout brings the
+   * deadline forward).
+   */
+  stop(options?: StopOptions): Promise<void>;
   stats(): BusStats;
 }
 

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Bus, BusClosedError, BusFullError, InvalidOptionsError, parseBusEvent } from "../src/index.js";
+import {
+  Bus,
+  BusClosedError,
+  BusFullError,
+  DEFAULT_STOP_TIMEOUT_MS,
+  InvalidOptionsError,
+  parseBusEvent,
+} from "../src/index.js";
 import { event, Reader, rejectionCode } from "./contract/support.js";
 
 const quiet = { warn: vi.fn(), error: vi.fn() };
@@ -15,26 +22,75 @@ afterEach(async () => {
 });
 
 describe("Bus stop, exactly as the design specifies for the in-thread dispatcher", () => {
-  it("rejects a pending subscribe with BusClosedError 'bus is closed', resolves a pending unsubscribe, and counts pending sends", async () => {
+  it("applies what was queued before Stop in order, then drains what came after it", async () => {
     const bus = makeBus();
     const live = await bus.subscribe("s");
     const pendingSubscribe = bus.subscribe("s");
     const pendingUnsubscribe = bus.unsubscribe(live.id);
-    for (let i = 0; i < 7; i++) bus.send(event("s", "k"));
+    for (let i = 0; i < 7; i++) bus.send(event("s", "k", String(i)));
     const stopped = bus.stop();
-    const error = await pendingSubscribe.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BusClosedError);
-    expect((error as Error).message).toBe("bus is closed");
-    expect(await pendingUnsubscribe).toBe(false);
+    // Queued behind Stop: resolves false (Stop removed every subscription first).
+    const afterStop = bus.unsubscribe("sub.2");
+    expect(await pendingUnsubscribe).toBe(true);
+    const late = await pendingSubscribe;
+    expect(await afterStop).toBe(false);
     await stopped;
-    expect(bus.stats().droppedOnStop).toBe(7);
+    expect(bus.stats()).toMatchObject({ sent: 7, delivered: 7, droppedOnStop: 0, subscriptions: 0 });
     expect(live.stats().delivered).toBe(0);
     expect(await new Reader(live).rest()).toEqual([]);
+    expect((await new Reader(late).rest()).map((e) => e.path)).toEqual(["0", "1", "2", "3", "4", "5", "6"]);
+    expect(await rejectionCode(bus.subscribe("s"))).toBe("BUS_CLOSED");
+  });
+
+  it("rejects a subscribe made after stop() with BusClosedError 'bus is closed', before Stop is applied", async () => {
+    const bus = makeBus();
+    const stopped = bus.stop();
+    const error = await bus.subscribe("s").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BusClosedError);
+    expect((error as Error).message).toBe("bus is closed");
+    await stopped;
   });
 
   it("returns the same promise from every stop() call", () => {
     const bus = makeBus();
     expect(bus.stop()).toBe(bus.stop());
+    expect(bus.stop({ timeoutMs: 0 })).toBe(bus.stop());
+  });
+
+  it("resolves stop within its default timeout when a 'block' subscriber never reads", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const bus = makeBus();
+      const stuck = await bus.subscribe("s", "", { bufferSize: 1 });
+      for (let i = 0; i < 5; i++) bus.send(event("s", "k"));
+      let resolved = false;
+      const stopped = bus.stop().then(() => {
+        resolved = true;
+      });
+      await vi.advanceTimersByTimeAsync(DEFAULT_STOP_TIMEOUT_MS - 1);
+      expect(resolved).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await stopped;
+      expect(stuck.stats().delivered + bus.stats().droppedOnStop).toBe(5);
+      expect(bus.stats().droppedOnStop).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe("Bus subscribe signal", () => {
+  it("a signal aborted while the subscribe is queued rejects ABORT_ERR, and no subscription is made", async () => {
+    const bus = makeBus();
+    const controller = new AbortController();
+    const pending = bus.subscribe("s", "", { signal: controller.signal });
+    controller.abort(new Error("gave up"));
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "ABORT_ERR", cause: new Error("gave up") });
+    await bus.flush();
+    expect(bus.stats().subscriptions).toBe(0);
+    // The id was never used by a live subscription; the next one takes the next number.
+    expect((await bus.subscribe("s")).id).toBe("sub.2");
   });
 });
 

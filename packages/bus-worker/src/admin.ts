@@ -16,7 +16,7 @@ export interface SubscriptionInfo extends SubscriptionInspection {
   kind: string;
   overflow: OverflowPolicy;
   bufferSize: number;
-  /** Events posted to the subscriber and not yet handed back as credit (at most bufferSize under "block"). */
+  /** Events delivered to the subscriber's ring (or held back for it) that its consumer has not taken yet. */
   buffered: number;
   delivered: number;
   dropped: number;
@@ -64,7 +64,7 @@ export class AdminApi {
         kind: state.kind,
         overflow: state.overflow,
         bufferSize: state.bufferSize,
-        buffered: Number.isFinite(state.credits) ? Math.max(0, state.bufferSize - state.credits) : 0,
+        buffered: state.pending,
         delivered: state.delivered,
         dropped: state.dropped,
         client: state.client,
@@ -76,18 +76,21 @@ export class AdminApi {
     this.#lastRead = read;
     this.#lastAt = now;
     const used = d.ring.used;
+    // The dispatcher answers most sends from its own cache by interned name ids, in front of the
+    // index's cache: a routed send is a hit unless the index had to walk its trie for it.
+    const misses = Math.min(read, d.index.lookups.misses);
     const lookups = d.index.lookups;
     return {
       bus: "WorkerBus",
       uptimeMs: d.uptimeMs,
       queue: { unit: "bytes", capacity: d.ring.capacity, used, occupancy: used / d.ring.capacity },
       matchCache: matchCacheInspection({
-        hits: lookups.hits,
-        misses: lookups.misses,
+        hits: read - misses,
+        misses,
         entries: lookups.cacheEntries,
         capacity: lookups.cacheSize,
       }),
-      fanOut: read === 0 ? 0 : lookups.matched / read,
+      fanOut: read === 0 ? 0 : d.matchedEntries / read,
       subscriptions,
       ring: { capacity: d.ring.capacity, usedBytes: used, occupancy: used / d.ring.capacity },
       eventsPerSecond: { sinceStart: (read * 1000) / Math.max(1, d.uptimeMs), recent },

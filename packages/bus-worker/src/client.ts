@@ -1,11 +1,10 @@
-import { MessageChannel, type MessagePort } from "node:worker_threads";
+import { isMainThread, MessageChannel, type MessagePort } from "node:worker_threads";
 import {
   AbortError,
   assertBusEvent,
   BusClosedError,
   type BusEvent,
   BusFullError,
-  type BusStats,
   type EventBus,
   InvalidOptionsError,
   type Logger,
@@ -18,14 +17,11 @@ import {
   type ThreadbusError,
   WorkerFailedError,
 } from "@threadbus/core";
-import { RecordEncoder, RecordType } from "./codec.js";
+import { AbortSlots } from "./abort_slots.js";
+import { BodyNames, RecordEncoder, RecordType } from "./codec.js";
 import {
-  ABORT_SLOTS,
-  CLIENT_COUNTERS,
-  DISPATCHER_COUNTERS,
+  clientCounterBase,
   kAborted,
-  kAbortSlots,
-  kClientDropped,
   kClientPublished,
   kClientRefused,
   kClientSent,
@@ -33,28 +29,56 @@ import {
   kDelivered,
   kDispatcherDropped,
   kDroppedOnStop,
-  kMaxClients,
-  kMaxSubscribers,
+  kLiveClients,
+  kLostSubscribers,
+  kNamesOffset,
   kNextSubscription,
-  kSlotDelivered,
-  kSlotDropped,
+  kRetiredPublished,
+  kRetiredRefused,
+  kRetiredSent,
+  kSpaceSeq,
+  kSpaceWaiters,
   kSubscriptions,
-  kWake,
-  SLOT_COUNTERS,
+  kTorn,
+  type SharedViews,
+  sharedViews,
 } from "./constants.js";
+import { createDeliveryRing } from "./delivery.js";
+import { NameTable } from "./names.js";
 import type { OnFull } from "./options.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
-import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, RecordTooLargeError, Ring } from "./ring.js";
+import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, Ring } from "./ring.js";
+import { waitAsync } from "./wait_async.js";
 import { type SubscriptionOwner, WorkerSubscription } from "./worker_subscription.js";
 
 /** Everything a thread needs to use a running WorkerBus; see WorkerBus.handle(). */
 export interface ClientConfig {
   buffer: SharedArrayBuffer;
-  ringOffset: number;
-  countersOffset: number;
+  /** This thread's client slot (0 is the thread that started the bus). */
   client: number;
-  onFull: OnFull;
+  /** The slot's nonce: proves the handle came from bus.handle() (see constants.ts, client states). */
+  nonce: number;
+  /** What send() does when the ring is full; undefined: "wait" in a worker, "throw" on the main thread. */
+  onFull?: OnFull | undefined;
   maxWaitMs: number;
+}
+
+/** Counters of a WorkerBus: the in-thread Bus's, plus what only threads can lose. */
+export interface WorkerBusStats {
+  sent: number;
+  delivered: number;
+  dropped: number;
+  droppedOnStop: number;
+  refused: number;
+  aborted: number;
+  subscriptions: number;
+  queued: number;
+  /** Records a thread claimed and never published (it died mid-send, or stalled past unblockAfterMs): skipped, never delivered. */
+  torn: number;
+  /** Subscriptions removed because their thread died. */
+  lostSubscribers: number;
+  /** Threads attached now, the starting one included. */
+  clients: number;
 }
 
 interface Pending {
@@ -62,8 +86,21 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-const SUBSCRIPTION_ID = /^sub\.(\d+)$/;
+/** `sub.N` with N a canonical positive Int32 (no leading zeros): "sub.01" is no id. */
+const SUBSCRIPTION_ID = /^sub\.([1-9]\d{0,9})$/;
+const MAX_SUBSCRIPTION_NUMBER = 0x7fff_ffff;
+/** A blocking wait for room pauses this long between tries (workers only). */
 const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Resolves a configured onFull for the calling thread: the main thread never blocks. */
+export function resolveOnFull(onFull: OnFull | undefined): OnFull {
+  if (onFull === "wait" && isMainThread)
+    throw new InvalidOptionsError(
+      'options.onFull: "wait" blocks the calling thread, which would freeze the main thread\'s event loop: use "throw" or "drop" there, and await bus.ready() or bus.sendAsync() for back-pressure',
+      "options.onFull",
+    );
+  return onFull ?? (isMainThread ? "throw" : "wait");
+}
 
 /**
  * One thread's side of a WorkerBus: publishes into the shared ring, sends control records and
@@ -73,45 +110,53 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 export abstract class BusClient implements EventBus, SubscriptionOwner {
   protected readonly ring: Ring;
   protected readonly header: Int32Array;
+  protected readonly shared: SharedViews;
   protected readonly control: MessagePort;
   protected readonly config: ClientConfig;
-  readonly #encoder = new RecordEncoder();
+  readonly names: BodyNames;
+  readonly #encoder: RecordEncoder;
+  readonly #abortSlots: AbortSlots;
+  readonly #onFull: OnFull;
   readonly #counters: Float64Array;
   readonly #mine: number;
-  readonly #slotBase: number;
-  readonly #maxClients: number;
   readonly #pending = new Map<number, Pending>();
   readonly #subscriptions = new Map<string, WorkerSubscription>();
-  readonly #abortListeners: Array<{ signal: AbortSignal; listener: () => void } | undefined> = [];
   #token = 0;
-  #ticket = 0;
-  #abortCursor = 0;
+  /** ready() calls waiting for ring space (they keep the thread alive, see #keepAlive). */
+  #roomWaits = 0;
+  /** The measured length of the send being enqueued (see RecordEncoder.measureSend). */
+  #length = 0;
   #closed = false;
   #failure: WorkerFailedError | null = null;
   #finished = false;
   #detaching = false;
   #onFinished: Array<() => void> = [];
 
-  protected constructor(
-    config: ClientConfig,
-    control: MessagePort,
-    protected readonly logger: Logger,
-  ) {
+  protected constructor(config: ClientConfig, control: MessagePort, logger: Logger) {
     this.config = config;
-    this.ring = new Ring(config.buffer, config.ringOffset);
-    this.header = this.ring.header;
+    this.logger = logger;
+    this.#onFull = resolveOnFull(config.onFull);
+    this.ring = new Ring(config.buffer);
+    this.shared = sharedViews(config.buffer);
+    this.header = this.shared.header;
+    const table = new NameTable(config.buffer, Atomics.load(this.header, kNamesOffset));
+    this.names = new BodyNames(table);
+    this.#encoder = new RecordEncoder(table);
+    this.#abortSlots = new AbortSlots(this.header, config.client, () => this.ring.wake());
     this.control = control;
-    this.#maxClients = Atomics.load(this.header, kMaxClients);
-    this.#slotBase = DISPATCHER_COUNTERS + this.#maxClients * CLIENT_COUNTERS;
-    const count = this.#slotBase + Atomics.load(this.header, kMaxSubscribers) * SLOT_COUNTERS;
-    this.#counters = new Float64Array(config.buffer, config.countersOffset, count);
-    this.#mine = DISPATCHER_COUNTERS + config.client * CLIENT_COUNTERS;
+    this.#counters = this.shared.counters;
+    this.#mine = clientCounterBase(config.client);
     control.on("message", (message: DispatcherMessage) => this.#onControl(message));
+    // Only a call waiting for its reply keeps this thread alive (see #keepAlive): an attached
+    // worker that is done exits by itself, and the dispatcher sees its port close.
+    control.unref();
     control.once("close", () => {
       if (this.#detaching) this.complete();
       else if (!this.#finished) this.fail(new WorkerFailedError("dispatcher worker failed: its port closed"));
     });
   }
+
+  protected readonly logger: Logger;
 
   get closed(): boolean {
     return this.#closed || this.ring.closed || this.#failure !== null;
@@ -138,16 +183,15 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     const id = `sub.${number}`;
     const token = ++this.#token;
     const channel = new MessageChannel();
-    const subscription = new WorkerSubscription<D>(
-      id,
-      system,
-      kind ?? "",
-      resolved.bufferSize,
-      resolved.overflow,
-      channel.port1,
-      this,
-    );
-    const message: ClientMessage = { type: "port", client: this.config.client, token, port: channel.port2 };
+    const ring = createDeliveryRing(resolved.bufferSize);
+    const subscription = new WorkerSubscription<D>(id, system, kind ?? "", ring, channel.port1, this);
+    const message: ClientMessage = {
+      type: "port",
+      client: this.config.client,
+      token,
+      port: channel.port2,
+      ring,
+    };
     this.control.postMessage(message, [channel.port2]);
     const reply = this.#expect(token);
     const enqueued = await this.#enqueueControl(RecordType.subscribe, () =>
@@ -162,22 +206,25 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
         resolved.path,
       ),
     );
-    let slot: number;
     try {
       if (!enqueued) throw new BusClosedError();
-      slot = await reply;
+      await reply;
     } catch (error) {
-      this.#pending.delete(token);
+      this.#forget(token);
       channel.port1.close();
       // A subscribe caught by stop settles with the stop, as in the in-thread Bus.
       if (error instanceof BusClosedError) await this.stopped().catch(() => undefined);
       throw error;
     }
-    subscription.activate(slot);
     this.#subscriptions.set(id, subscription as WorkerSubscription);
     if (signal) {
       const onAbort = () => void subscription.close();
-      signal.addEventListener("abort", onAbort, { once: true });
+      // The signal may have fired while the subscribe was on its way: the subscription ends now.
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener("abort", onAbort, { once: true });
+        subscription.onEnd(() => signal.removeEventListener("abort", onAbort));
+      }
     }
     return subscription;
   }
@@ -185,21 +232,22 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   async unsubscribe(id: string): Promise<boolean> {
     if (this.#failure) throw this.#failure;
     if (this.#finished) return false;
-    const match = SUBSCRIPTION_ID.exec(id);
+    const match = typeof id === "string" ? SUBSCRIPTION_ID.exec(id) : null;
     if (match === null) return false;
-    this.#subscriptions.get(id)?.releaseDispatcher();
+    const number = Number(match[1]);
+    if (number > MAX_SUBSCRIPTION_NUMBER) return false;
+    // A subscription of this thread takes what is in flight from now on, so the dispatcher never
+    // waits on it while it goes.
+    this.#subscriptions.get(id)?.beginClose();
     const token = ++this.#token;
     const reply = this.#expect(token);
-    const number = Number(match[1]);
     const encode = () => this.#encoder.encodeControl(this.config.client, token, number);
     if (!(await this.#enqueueControl(RecordType.unsubscribe, encode))) {
-      this.#pending.delete(token);
+      this.#forget(token);
       await this.finished();
       return false;
     }
-    const removed = (await reply.catch(settleClosed(0))) === 1;
-    this.#subscriptions.get(id)?.drain();
-    return removed;
+    return (await reply.catch(settleClosed(0))) === 1;
   }
 
   async flush(): Promise<void> {
@@ -211,98 +259,126 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       this.#encoder.encodeControl(this.config.client, token, 0),
     );
     if (!enqueued) {
-      this.#pending.delete(token);
+      this.#forget(token);
       await this.finished();
       return;
     }
     await reply.catch(settleClosed(0));
-    for (const subscription of this.#subscriptions.values()) subscription.drain();
   }
 
+  /**
+   * Enqueues an event; returns true once it is in the ring. A full ring follows onFull: "wait"
+   * (workers only) blocks up to maxWaitMs for room, "throw" throws BusFullError, "drop" returns
+   * false (counted in stats().refused). Returns false after stop.
+   */
   send<D = unknown>(event: BusEvent<D>, options?: SendOptions): boolean {
-    assertBusEvent(event);
-    if (this.#closed || this.#failure !== null) {
-      if (this.#failure !== null) this.#counters[this.#mine + kClientRefused]!++;
-      return false;
-    }
-    const { system, kind, path, data } = event;
-    const encoder = this.#encoder;
-    const ring = this.ring;
-    const length = encoder.measureSend(system, kind, path, data);
-    if (length > ring.maxRecordBytes) throw new RecordTooLargeError(length, ring.maxRecordBytes);
     const signal = options?.signal;
-    let slot = -1;
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        this.#counters[this.#mine + kClientRefused]!++;
-        return false;
-      }
-      slot = this.#takeAbortSlot(signal);
-      if (slot < 0 && this.config.onFull === "wait") {
-        const deadline = performance.now() + this.config.maxWaitMs;
-        while (slot < 0 && performance.now() < deadline) {
-          Atomics.wait(pause, 0, 0, 0.05);
-          slot = this.#takeAbortSlot(signal);
-        }
-      }
-      if (slot < 0) return this.#full(`all ${ABORT_SLOTS} slots for signalled sends are in use`);
+    const result = this.#trySend(event, signal, true);
+    if (result !== CLAIM_FULL) return result === 1;
+    if (this.#onFull === "wait") {
+      // Blocking is allowed here: resolveOnFull() refuses "wait" on the main thread.
+      const deadline = performance.now() + this.config.maxWaitMs;
+      do {
+        Atomics.wait(pause, 0, 0, 0.05);
+        const retry = this.#trySend(event, signal, false);
+        if (retry !== CLAIM_FULL) return retry === 1;
+      } while (performance.now() < deadline);
     }
-    let offset = ring.tryClaim(length);
-    if (offset === CLAIM_FULL) offset = this.#waitForRoom(length);
-    if (offset < 0) {
-      if (slot >= 0) Atomics.store(this.header, kAbortSlots + slot, 0);
-      return offset === CLAIM_CLOSED ? false : this.#full("the ring has no room");
-    }
-    encoder.writeSend(ring.buffer, ring.words, offset, system, kind, path, data, this.config.client, slot);
-    ring.publish(offset, length, RecordType.send);
-    const counters = this.#counters;
-    counters[this.#mine + kClientSent]!++;
-    counters[this.#mine + kClientPublished]!++;
-    return true;
+    return this.#full();
   }
 
-  stats(): BusStats {
+  /**
+   * Enqueues an event, waiting without blocking the thread while the ring is full (a stream's
+   * write + 'drain' in one call). Resolves true once enqueued, false after stop; rejects with
+   * AbortError if `signal` aborts while it waits, and with InvalidEventError for a bad event.
+   */
+  async sendAsync<D = unknown>(event: BusEvent<D>, options?: SendOptions): Promise<boolean> {
+    const signal = options?.signal;
+    for (;;) {
+      // Measured again after every wait: another send of this thread may have used the encoder.
+      const result = this.#trySend(event, signal, true);
+      if (result !== CLAIM_FULL) return result === 1;
+      await this.ready(signal);
+    }
+  }
+
+  /**
+   * Resolves once the ring is at most half full (at once if it is), without blocking the thread:
+   * the back-pressure signal for publishers on the main thread. Resolves after stop as well (a
+   * send then returns false); rejects with AbortError if `signal` aborts first.
+   */
+  async ready(signal?: AbortSignal): Promise<void> {
+    const header = this.header;
+    const half = this.ring.capacity >> 1;
+    while (this.ring.used > half && !this.closed) {
+      if (signal?.aborted) throw new AbortError("waiting for room aborted", { cause: signal.reason });
+      const seen = Atomics.load(header, kSpaceSeq);
+      Atomics.add(header, kSpaceWaiters, 1);
+      this.#roomWaits++;
+      this.#keepAlive();
+      try {
+        // The dispatcher notifies only while someone waits: look again now that we are counted.
+        if (this.ring.used <= half || this.closed) return;
+        const waited = waitAsync(header, kSpaceSeq, seen);
+        if (waited.async) await this.#until(waited.value, signal);
+      } finally {
+        Atomics.sub(header, kSpaceWaiters, 1);
+        this.#roomWaits--;
+        this.#keepAlive();
+      }
+    }
+  }
+
+  /** Waits for `promise`, an abort of `signal`, or the end of this client, whichever comes first. */
+  #until(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal?.removeEventListener("abort", done);
+        const at = this.#onFinished.indexOf(done);
+        if (at !== -1) this.#onFinished.splice(at, 1);
+        resolve();
+      };
+      void promise.then(done);
+      signal?.addEventListener("abort", done, { once: true });
+      this.#onFinished.push(done);
+    });
+  }
+
+  stats(): WorkerBusStats {
     const c = this.#counters;
-    let sent = 0;
-    let refused = 0;
-    let published = 0;
-    let dropped = c[kDispatcherDropped]!;
-    for (let client = 0; client < this.#maxClients; client++) {
-      const base = DISPATCHER_COUNTERS + client * CLIENT_COUNTERS;
+    let sent = c[kRetiredSent]!;
+    let refused = c[kRetiredRefused]!;
+    let published = c[kRetiredPublished]!;
+    for (let client = 0; client < this.shared.maxClients; client++) {
+      const base = clientCounterBase(client);
       sent += c[base + kClientSent]!;
       refused += c[base + kClientRefused]!;
       published += c[base + kClientPublished]!;
-      dropped += c[base + kClientDropped]!;
     }
     return {
       sent,
       delivered: c[kDelivered]!,
-      dropped,
+      dropped: c[kDispatcherDropped]!,
       droppedOnStop: c[kDroppedOnStop]!,
       refused,
       aborted: c[kAborted]!,
       subscriptions: c[kSubscriptions]!,
       queued: Math.max(0, published - c[kConsumedRecords]!),
+      torn: c[kTorn]!,
+      lostSubscribers: c[kLostSubscribers]!,
+      clients: c[kLiveClients]!,
     };
   }
 
   abstract stop(): Promise<void>;
 
   // SubscriptionOwner
-  dispatcherCounters(slot: number): { dropped: number; delivered: number } {
-    const base = this.#slotBase + slot * SLOT_COUNTERS;
-    return {
-      dropped: this.#counters[base + kSlotDropped]!,
-      delivered: this.#counters[base + kSlotDelivered]!,
-    };
-  }
-
-  countDropped(count: number): void {
-    this.#counters[this.#mine + kClientDropped]! += count;
-  }
-
   forget(id: string): void {
     this.#subscriptions.delete(id);
+  }
+
+  wakeDispatcher(): void {
+    this.ring.wake();
   }
 
   /** Marks this client closed locally (sends return false, subscribes reject at once). */
@@ -313,19 +389,15 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   /** Resolves once the dispatcher finished (or failed, or this client detached). */
   protected finished(): Promise<void> {
     if (this.#finished || this.#failure) return Promise.resolve();
-    return new Promise((resolve) => this.#onFinished.push(resolve));
+    return new Promise((resolve) => {
+      this.#onFinished.push(resolve);
+      this.#keepAlive();
+    });
   }
 
   /** Resolves once stop() (or detach) has completed; WorkerBus waits for its worker as well. */
   protected stopped(): Promise<void> {
     return this.finished();
-  }
-
-  /** Wakes a dispatcher that sleeps or waits for a blocked subscriber (stop, abort). */
-  protected wakeDispatcher(): void {
-    Atomics.add(this.header, kWake, 1);
-    Atomics.notify(this.header, kWake);
-    this.ring.wake();
   }
 
   /** The dispatcher is gone: every pending call rejects, every iterator ends with `error`. */
@@ -334,7 +406,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     this.#failure = error;
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
-    for (const subscription of [...this.#subscriptions.values()]) subscription.end(error);
+    this.#keepAlive();
+    for (const subscription of [...this.#subscriptions.values()]) subscription.fail(error);
     this.#settle();
     this.control.close();
   }
@@ -343,28 +416,85 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   protected complete(): void {
     if (this.#finished || this.#failure) return;
     this.#finished = true;
-    for (const subscription of [...this.#subscriptions.values()]) subscription.drain();
-    for (const subscription of [...this.#subscriptions.values()]) subscription.end();
+    // Subscriptions end through their rings (the dispatcher ended each one before it finished);
+    // one whose end the dispatcher never wrote (a detach cut short) is ended here.
+    for (const subscription of [...this.#subscriptions.values()]) subscription.abandon();
     for (const [token, pending] of this.#pending) {
-      this.#pending.delete(token);
+      this.#forget(token);
       pending.reject(new BusClosedError());
     }
     this.#settle();
     this.control.close();
   }
 
-  /** Enqueues a detach record (an attached client leaving); the dispatcher then closes our port. */
-  protected detachRecord(): Promise<boolean> {
+  /**
+   * Enqueues a detach record (an attached client leaving); the dispatcher then closes our port.
+   * False if the ring had no room for it within `timeoutMs`.
+   */
+  protected detachRecord(timeoutMs: number): Promise<boolean> {
     this.#detaching = true;
-    return this.#enqueueControl(RecordType.detach, () =>
-      this.#encoder.encodeControl(this.config.client, 0, 0),
+    return this.#enqueueControl(
+      RecordType.detach,
+      () => this.#encoder.encodeControl(this.config.client, 0, 0),
+      performance.now() + timeoutMs,
     );
+  }
+
+  /**
+   * One try at enqueueing: 1 enqueued, 0 refused (closed, or the signal already aborted: counted),
+   * CLAIM_FULL if there is no room (or no abort slot) now. `measure` validates and encodes the
+   * event; a retry of the same send on the same thread may skip it.
+   */
+  #trySend(event: BusEvent, signal: AbortSignal | undefined, measure: boolean): number {
+    if (measure) assertBusEvent(event);
+    const counters = this.#counters;
+    if (this.#closed || this.#failure !== null) {
+      if (this.#failure !== null) counters[this.#mine + kClientRefused]!++;
+      return 0;
+    }
+    if (signal?.aborted) {
+      counters[this.#mine + kClientRefused]!++;
+      return 0;
+    }
+    const { system, kind, path, data } = event;
+    const encoder = this.#encoder;
+    const ring = this.ring;
+    if (measure) this.#length = encoder.measureSend(system, kind, path, data, ring.maxRecordBytes);
+    const length = this.#length;
+    const slot = signal === undefined ? -1 : this.#abortSlots.take(signal);
+    if (signal !== undefined && slot < 0) return CLAIM_FULL;
+    const client = this.config.client;
+    const offset = ring.tryClaim(length, client);
+    if (offset < 0) {
+      if (slot >= 0) this.#abortSlots.untake(slot);
+      return offset === CLAIM_CLOSED ? 0 : CLAIM_FULL;
+    }
+    encoder.writeSend(ring.buffer, ring.words, offset, system, kind, path, data, client, slot);
+    // Counted just before the publish, in straight-line code: a thread terminated in between
+    // leaves a torn record that was never counted as sent, so sent == delivered + counted holds.
+    counters[this.#mine + kClientSent]!++;
+    counters[this.#mine + kClientPublished]!++;
+    if (ring.publish(offset, length, RecordType.send)) return 1;
+    // The dispatcher gave up on this record (the thread stalled past unblockAfterMs): it is torn.
+    counters[this.#mine + kClientSent]!--;
+    counters[this.#mine + kClientPublished]!--;
+    return 0;
+  }
+
+  #full(): boolean {
+    if (this.#onFull === "drop") {
+      this.#counters[this.#mine + kClientRefused]!++;
+      return false;
+    }
+    const waited = this.#onFull === "wait" ? ` after waiting ${this.config.maxWaitMs} ms` : "";
+    throw new BusFullError(`bus is full: the ring (or every abort slot) has no room${waited}`);
   }
 
   #settle(): void {
     const waiting = this.#onFinished;
     this.#onFinished = [];
     for (const resolve of waiting) resolve();
+    this.#keepAlive();
   }
 
   #onControl(message: DispatcherMessage): void {
@@ -376,38 +506,69 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       this.logger.warn(message.message);
       return;
     }
+    if (message.type === "removed") {
+      this.#subscriptions.get(message.id)?.removed();
+      return;
+    }
     const pending = this.#pending.get(message.token);
     if (pending === undefined) return;
-    this.#pending.delete(message.token);
+    this.#forget(message.token);
     if (message.ok) pending.resolve(message.value);
     else pending.reject(toError(message.error));
+  }
+
+  #forget(token: number): void {
+    this.#pending.delete(token);
+    this.#keepAlive();
+  }
+
+  /** The control port holds the event loop open while a reply is awaited or room is waited for. */
+  #keepAlive(): void {
+    if (this.#pending.size > 0 || this.#roomWaits > 0 || this.#onFinished.length > 0) this.control.ref();
+    else this.control.unref();
   }
 
   #expect(token: number): Promise<number> {
     const promise = new Promise<number>((resolve, reject) => {
       if (this.#failure) reject(this.#failure);
-      else this.#pending.set(token, { resolve, reject });
+      else {
+        this.#pending.set(token, { resolve, reject });
+        this.#keepAlive();
+      }
     });
     promise.catch(() => undefined);
     return promise;
   }
 
-  /** Control records never fail for lack of room: they wait (asynchronously) until it comes. */
-  async #enqueueControl(type: number, encode: () => number): Promise<boolean> {
-    let delay = 0;
+  /**
+   * Control records never fail for lack of room: they wait (asynchronously) until it comes, or
+   * until `deadline` (a performance.now() time) if one is given. False if the ring is closed.
+   */
+  async #enqueueControl(
+    type: number,
+    encode: () => number,
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<boolean> {
     for (;;) {
       if (this.#failure) throw this.#failure;
       const length = encode();
-      const offset = this.ring.tryClaim(length);
+      const offset = this.ring.tryClaim(length, this.config.client);
       if (offset === CLAIM_CLOSED) return false;
       if (offset >= 0) {
         this.#copyRecord(offset, length);
-        this.ring.publish(offset, length, type);
         this.#counters[this.#mine + kClientPublished]!++;
-        return true;
+        if (this.ring.publish(offset, length, type)) return true;
+        this.#counters[this.#mine + kClientPublished]!--;
+        continue;
       }
-      delay = Math.min(20, delay + 1);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      if (Number.isFinite(left)) {
+        const timeout = new AbortController();
+        const timer = setTimeout(() => timeout.abort(), left);
+        await this.ready(timeout.signal).catch(() => undefined);
+        clearTimeout(timer);
+      } else await this.ready();
     }
   }
 
@@ -417,52 +578,6 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
    */
   #copyRecord(offset: number, length: number): void {
     this.ring.bytes.set(this.#encoder.bytes.subarray(FRAME_BYTES, length), offset + FRAME_BYTES);
-  }
-
-  /** onFull "wait": retries for at most maxWaitMs, pausing 50 µs between tries. */
-  #waitForRoom(length: number): number {
-    if (this.config.onFull !== "wait") return CLAIM_FULL;
-    const deadline = performance.now() + this.config.maxWaitMs;
-    for (;;) {
-      Atomics.wait(pause, 0, 0, 0.05);
-      const offset = this.ring.tryClaim(length);
-      if (offset !== CLAIM_FULL || performance.now() >= deadline) return offset;
-    }
-  }
-
-  #full(reason: string): boolean {
-    if (this.config.onFull === "drop") {
-      this.#counters[this.#mine + kClientRefused]!++;
-      return false;
-    }
-    const waited = this.config.onFull === "wait" ? ` after waiting ${this.config.maxWaitMs} ms` : "";
-    throw new BusFullError(`bus is full: ${reason}${waited}`);
-  }
-
-  /**
-   * A signalled send takes a shared abort slot holding a fresh even ticket; its abort listener
-   * sets the low bit only if the slot still holds that ticket, so a stale listener can never
-   * abort a later send. The previous listener of a slot is removed when this client reuses it.
-   */
-  #takeAbortSlot(signal: AbortSignal): number {
-    const header = this.header;
-    for (let tries = 0; tries < ABORT_SLOTS; tries++) {
-      const slot = this.#abortCursor;
-      this.#abortCursor = (slot + 1) % ABORT_SLOTS;
-      this.#ticket = (this.#ticket + 1) & 0xfffff;
-      const ticket = ((this.#ticket * 1024 + this.config.client) * 2) | 0 || 2;
-      if (Atomics.compareExchange(header, kAbortSlots + slot, 0, ticket) !== 0) continue;
-      const previous = this.#abortListeners[slot];
-      previous?.signal.removeEventListener("abort", previous.listener);
-      const listener = () => {
-        if (Atomics.compareExchange(header, kAbortSlots + slot, ticket, ticket | 1) === ticket)
-          this.wakeDispatcher();
-      };
-      signal.addEventListener("abort", listener, { once: true });
-      this.#abortListeners[slot] = { signal, listener };
-      return slot;
-    }
-    return -1;
   }
 }
 

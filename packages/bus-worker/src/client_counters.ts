@@ -1,42 +1,33 @@
 import type { ClientInspection, SubscriptionInspection } from "@threadbus/core";
-import type { ClientConfig } from "./client.js";
 import {
-  CLIENT_COUNTERS,
-  DISPATCHER_COUNTERS,
+  CLIENT_FREE,
+  clientCounterBase,
   kClientRefused,
   kClientSent,
-  kMaxClients,
-  kNextClient,
+  type SharedViews,
 } from "./constants.js";
 
 /**
- * The threads (clients) of a WorkerBus for inspect(): every client number handed out so far (0 is
- * the thread that started the bus), with the sends its own counters in shared memory hold and the
- * live subscriptions the dispatcher lists for it. A thread that detached keeps its row: its
- * counters are history, and it has no subscriptions left.
+ * The threads (clients) of a WorkerBus for inspect(): every client slot in use now (0 is the
+ * thread that started the bus; a slot is in use from bus.handle() until its thread detached or
+ * died), with the sends its own counters in shared memory hold and the live subscriptions the
+ * dispatcher lists for it. Threads that are gone are summed into stats(), not listed here.
  */
 export function clientInspections(
-  config: ClientConfig,
-  header: Int32Array,
+  shared: SharedViews,
   subscriptions: readonly SubscriptionInspection[],
 ): ClientInspection[] {
-  const maxClients = Atomics.load(header, kMaxClients);
-  const last = Math.min(Atomics.load(header, kNextClient), maxClients - 1);
-  const counters = new Float64Array(
-    config.buffer,
-    config.countersOffset,
-    DISPATCHER_COUNTERS + maxClients * CLIENT_COUNTERS,
-  );
   const perClient = new Map<number, number>();
   for (const s of subscriptions) perClient.set(s.client, (perClient.get(s.client) ?? 0) + 1);
   const clients: ClientInspection[] = [];
-  for (let client = 0; client <= last; client++) {
-    const base = DISPATCHER_COUNTERS + client * CLIENT_COUNTERS;
+  for (let client = 0; client < shared.maxClients; client++) {
+    if (client > 0 && Atomics.load(shared.clients, client) === CLIENT_FREE) continue;
+    const base = clientCounterBase(client);
     clients.push({
       client,
       subscriptions: perClient.get(client) ?? 0,
-      sent: counters[base + kClientSent]!,
-      refused: counters[base + kClientRefused]!,
+      sent: shared.counters[base + kClientSent]!,
+      refused: shared.counters[base + kClientRefused]!,
     });
   }
   return clients;

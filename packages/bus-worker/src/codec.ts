@@ -1,47 +1,38 @@
-import v8 from "node:v8";
 import { InvalidEventError } from "@threadbus/core";
-import { Packr } from "msgpackr";
+import { DataTag, encodeObjectData } from "./data_codec.js";
 import { utf8Slice, utf8Write } from "./fast_buffer.js";
 import { NameCache } from "./name_cache.js";
-import { FRAME_BYTES } from "./ring.js";
+import type { NameTable } from "./names.js";
+import { FRAME_BYTES, RecordTooLargeError } from "./ring.js";
 
 /**
- * Records in the ring and entries in delivery batches.
+ * Records in the ring.
  *
- * A record is a frame (length, type: written by Ring.publish) and Int32 header words, then UTF-8
- * strings and, for a send, the event's data as opaque bytes. The dispatcher routes on the header
- * and the system/kind strings only; `data` is copied to subscribers untouched and decoded by them.
- *
- * Data codec, chosen by measurement (Node 20, 2 vCPU; a 5-field object of ~80 JSON bytes):
- *   msgpackr (structuredClone) pack ~0.42 µs, unpack ~0.27 µs
- *   JSON.stringify + encodeInto  ~0.54 µs, decode + JSON.parse ~0.73 µs
- *   v8.serialize                 ~4.6 µs,  v8.deserialize ~2.4 µs
- *   a 64-char string: msgpackr pack ~0.54 µs, Buffer#write ~0.08 µs
- * so strings take a UTF-8 fast path, Uint8Arrays are copied raw, and everything else goes through
- * msgpackr (Date, Set, RegExp, typed arrays, bigint survive), except values msgpackr would not
- * round-trip (a Map, an Error, a cycle), which take v8.serialize: the structured clone itself. msgpackr decodes only from the
- * transferred, non-shared batch buffers, never from SharedArrayBuffer views (slow in its addon).
+ * A record is a frame (length, type: see Ring) and Int32 header words, then, for a send, the
+ * event's body: its own header words, the names that are not interned, the path and the data as
+ * opaque bytes. The dispatcher routes on the body's name ids (or inline names) and copies the
+ * body untouched into each matching subscriber's delivery ring; subscribers decode it there.
  */
 
 /** Stop needs no record: it sets CLOSED_BIT on the ring's tail, which every thread sees at once. */
 export const RecordType = { send: 1, subscribe: 2, unsubscribe: 3, flush: 4, detach: 5 } as const;
-
-export const DataTag = { none: 0, string: 1, msgpack: 2, bytes: 3, v8: 4 } as const;
 
 export const OVERFLOW_CODES = ["block", "drop-oldest", "drop-newest"] as const;
 
 /** Int32 header words of a send record, after the frame. */
 export const SEND_CLIENT = 2;
 export const SEND_ABORT_SLOT = 3;
-/** From here on a send record is copied verbatim into subscriber batches. */
+/** From here on a send record is copied verbatim into delivery rings. */
 export const SEND_BODY_WORD = 4;
-export const BODY_SYSTEM = 0;
-export const BODY_KIND = 1;
-export const BODY_PATH = 2;
-export const BODY_DATA = 3;
-export const BODY_TAG = 4;
-/** Bytes of the copied body header: five Int32 words (three string lengths, data length, tag). */
-export const BODY_HEADER_BYTES = 20;
+/** Body words: name ids (-1: inline), byte lengths of the inline names, the path and the data, the data's tag. */
+export const BODY_SYSTEM_ID = 0;
+export const BODY_KIND_ID = 1;
+export const BODY_SYSTEM_BYTES = 2;
+export const BODY_KIND_BYTES = 3;
+export const BODY_PATH_BYTES = 4;
+export const BODY_DATA_BYTES = 5;
+export const BODY_TAG = 6;
+export const BODY_HEADER_BYTES = 28;
 export const SEND_HEADER_BYTES = SEND_BODY_WORD * 4 + BODY_HEADER_BYTES;
 
 /** Control record header words (after the frame): client, token, then per type. */
@@ -57,46 +48,6 @@ export const SUBSCRIBE_PATH = 9;
 export const SUBSCRIBE_HEADER_BYTES = 40;
 export const CONTROL_HEADER_BYTES = 20;
 
-const MAX_DEPTH = 64;
-
-export const packr = new Packr({ structuredClone: true, useRecords: false, moreTypes: true });
-
-/**
- * Walks `data` once: throws InvalidEventError naming "data" for what structured clone refuses
- * (functions, symbols), and returns true when msgpackr would not round-trip it (a Map decodes as
- * a plain object, an Error loses its class, a cycle is refused): those go through v8.serialize.
- */
-function needsStructuredClone(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case "function":
-    case "symbol":
-      throw new InvalidEventError(`invalid event: data: a ${typeof value} cannot be cloned`, "data");
-    case "object": {
-      if (value === null || ArrayBuffer.isView(value) || value instanceof Date || value instanceof RegExp)
-        return false;
-      if (value instanceof Map || value instanceof Error || depth > MAX_DEPTH) return true;
-      let found = false;
-      if (Array.isArray(value) || value instanceof Set) {
-        for (const item of value) found = needsStructuredClone(item, depth + 1) || found;
-      } else {
-        for (const key in value)
-          found = needsStructuredClone((value as Record<string, unknown>)[key], depth + 1) || found;
-      }
-      return found;
-    }
-    default:
-      return false;
-  }
-}
-
-function serialize(data: unknown): Uint8Array {
-  try {
-    return v8.serialize(data);
-  } catch (error) {
-    throw new InvalidEventError(`invalid event: data: cannot be cloned: ${(error as Error).message}`, "data");
-  }
-}
-
 /**
  * UTF-8 byte length: a loop answers for short ASCII strings (the usual system/kind/path) without
  * a native call; longer strings ask Buffer.byteLength (~25 ns, where the loop costs ~1 ns a char).
@@ -108,7 +59,7 @@ function utf8Length(value: string): number {
   return length;
 }
 
-/** Short ASCII strings are stored byte by byte (~7 ns) rather than through Buffer#write (~60 ns a call). */
+/** Short ASCII strings are stored byte by byte (~7 ns) rather than through a native write (~60 ns a call). */
 function writeString(target: Buffer, value: string, at: number, byteLength: number): void {
   const length = value.length;
   if (byteLength === length && length <= 24)
@@ -117,13 +68,16 @@ function writeString(target: Buffer, value: string, at: number, byteLength: numb
 }
 
 /**
- * Encodes records. A send is measured first (data encoded, string lengths known), then written
- * straight into its claimed space in the ring: no scratch copy on the hot path. Control records
- * are rare and go through a per-thread scratch buffer.
+ * Encodes records. A send is measured first (names interned, data encoded, lengths known), then
+ * written straight into its claimed space in the ring: no scratch copy on the hot path. Control
+ * records are rare and go through a per-thread scratch buffer.
  */
 export class RecordEncoder {
+  readonly #names: NameTable;
   #scratch = Buffer.allocUnsafeSlow(4096);
   #words = new Int32Array(this.#scratch.buffer, 0, 1024);
+  #systemId = -1;
+  #kindId = -1;
   #systemBytes = 0;
   #kindBytes = 0;
   #pathBytes = 0;
@@ -131,15 +85,20 @@ export class RecordEncoder {
   #tag: number = DataTag.none;
   #encoded: Uint8Array | null = null;
 
+  constructor(names: NameTable) {
+    this.#names = names;
+  }
+
   get bytes(): Uint8Array {
     return this.#scratch;
   }
 
   /**
    * Measures a send and encodes its data; returns the record's length in bytes. Throws
-   * InvalidEventError for data that cannot be cloned. `writeSend` must follow with the same event.
+   * InvalidEventError for data the bus refuses, and RecordTooLargeError (naming the field that
+   * makes it too large) past `maxRecordBytes`. `writeSend` must follow with the same event.
    */
-  measureSend(system: string, kind: string, path: string, data: unknown): number {
+  measureSend(system: string, kind: string, path: string, data: unknown, maxRecordBytes: number): number {
     let tag: number = DataTag.none;
     let encoded: Uint8Array | null = null;
     let dataBytes = 0;
@@ -147,31 +106,30 @@ export class RecordEncoder {
       tag = DataTag.string;
       dataBytes = utf8Length(data);
     } else if (data instanceof Uint8Array && data.constructor === Uint8Array) {
+      if (data.buffer instanceof SharedArrayBuffer)
+        throw new InvalidEventError("invalid event: data: a view of a SharedArrayBuffer is refused", "data");
       tag = DataTag.bytes;
       encoded = data;
       dataBytes = data.byteLength;
     } else if (data !== undefined) {
-      if (needsStructuredClone(data, 0)) {
-        tag = DataTag.v8;
-        encoded = serialize(data);
-      } else {
-        tag = DataTag.msgpack;
-        try {
-          encoded = packr.pack(data);
-        } catch {
-          tag = DataTag.v8;
-          encoded = serialize(data);
-        }
-      }
+      ({ tag, encoded } = encodeObjectData(data));
       dataBytes = encoded.byteLength;
     }
+    const names = this.#names;
+    this.#systemId = names.intern(system);
+    this.#kindId = names.intern(kind);
+    this.#systemBytes = this.#systemId < 0 ? utf8Length(system) : 0;
+    this.#kindBytes = this.#kindId < 0 ? utf8Length(kind) : 0;
+    this.#pathBytes = utf8Length(path);
     this.#tag = tag;
     this.#encoded = encoded;
     this.#dataBytes = dataBytes;
-    this.#systemBytes = utf8Length(system);
-    this.#kindBytes = utf8Length(kind);
-    this.#pathBytes = utf8Length(path);
-    return SEND_HEADER_BYTES + this.#systemBytes + this.#kindBytes + this.#pathBytes + dataBytes;
+    const length = SEND_HEADER_BYTES + this.#systemBytes + this.#kindBytes + this.#pathBytes + dataBytes;
+    if (length > maxRecordBytes) {
+      this.#encoded = null;
+      throw new RecordTooLargeError(length, maxRecordBytes, this.#largestField());
+    }
+    return length;
   }
 
   /** Writes the measured send at `offset` of the ring (frame excluded: Ring.publish writes it). */
@@ -190,16 +148,22 @@ export class RecordEncoder {
     words[base + SEND_CLIENT] = client;
     words[base + SEND_ABORT_SLOT] = abortSlot;
     const body = base + SEND_BODY_WORD;
-    words[body + BODY_SYSTEM] = this.#systemBytes;
-    words[body + BODY_KIND] = this.#kindBytes;
-    words[body + BODY_PATH] = this.#pathBytes;
-    words[body + BODY_DATA] = this.#dataBytes;
+    words[body + BODY_SYSTEM_ID] = this.#systemId;
+    words[body + BODY_KIND_ID] = this.#kindId;
+    words[body + BODY_SYSTEM_BYTES] = this.#systemBytes;
+    words[body + BODY_KIND_BYTES] = this.#kindBytes;
+    words[body + BODY_PATH_BYTES] = this.#pathBytes;
+    words[body + BODY_DATA_BYTES] = this.#dataBytes;
     words[body + BODY_TAG] = this.#tag;
     let at = offset + SEND_HEADER_BYTES;
-    writeString(target, system, at, this.#systemBytes);
-    at += this.#systemBytes;
-    writeString(target, kind, at, this.#kindBytes);
-    at += this.#kindBytes;
+    if (this.#systemId < 0) {
+      writeString(target, system, at, this.#systemBytes);
+      at += this.#systemBytes;
+    }
+    if (this.#kindId < 0) {
+      writeString(target, kind, at, this.#kindBytes);
+      at += this.#kindBytes;
+    }
     writeString(target, path, at, this.#pathBytes);
     at += this.#pathBytes;
     if (this.#tag === DataTag.string) writeString(target, data as string, at, this.#dataBytes);
@@ -207,6 +171,17 @@ export class RecordEncoder {
       target.set(this.#encoded, at);
       this.#encoded = null;
     }
+  }
+
+  #largestField(): string {
+    const sizes: [string, number][] = [
+      ["system", this.#systemBytes],
+      ["kind", this.#kindBytes],
+      ["path", this.#pathBytes],
+      ["data", this.#dataBytes],
+    ];
+    sizes.sort((a, b) => b[1] - a[1]);
+    return sizes[0]![0];
   }
 
   encodeSubscribe(
@@ -258,16 +233,59 @@ export class RecordEncoder {
   }
 }
 
-/** Reads strings out of the ring on the dispatcher side (header only, never data). */
-export class RecordReader {
-  readonly #text: Buffer;
-  readonly #words: Int32Array;
-  readonly #names = new NameCache();
+/**
+ * Reads the names of a send body, wherever the body lies (the ring on the dispatcher's side, a
+ * delivered chunk on a subscriber's): interned ids through the name table, inline names through
+ * a byte-keyed cache, so a stream of the same names allocates no strings.
+ */
+export class BodyNames {
+  readonly #table: NameTable;
+  readonly #inline = new NameCache();
   system = "";
   kind = "";
 
-  constructor(bytes: Uint8Array, words: Int32Array) {
-    this.#text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(table: NameTable) {
+    this.#table = table;
+  }
+
+  /** Sets `system` and `kind` from the body whose first word is `words[body]` (bytes at `body * 4`). */
+  read(text: Buffer, words: Int32Array, body: number): void {
+    const systemId = words[body + BODY_SYSTEM_ID]!;
+    const kindId = words[body + BODY_KIND_ID]!;
+    if (systemId >= 0 && kindId >= 0) {
+      this.system = this.#table.name(systemId);
+      this.kind = this.#table.name(kindId);
+      return;
+    }
+    const systemBytes = words[body + BODY_SYSTEM_BYTES]!;
+    const kindBytes = words[body + BODY_KIND_BYTES]!;
+    let at = body * 4 + BODY_HEADER_BYTES;
+    if (systemId < 0 && kindId < 0) {
+      this.#inline.read(text, at, systemBytes, kindBytes);
+      this.system = this.#inline.system;
+      this.kind = this.#inline.kind;
+      return;
+    }
+    if (systemId < 0) {
+      this.system = utf8Slice(text, at, at + systemBytes);
+      at += systemBytes;
+    } else this.system = this.#table.name(systemId);
+    this.kind = kindId < 0 ? utf8Slice(text, at, at + kindBytes) : this.#table.name(kindId);
+  }
+}
+
+/** Byte offset of a body's path, relative to the body's first byte. */
+export function pathStart(words: Int32Array, body: number): number {
+  return BODY_HEADER_BYTES + words[body + BODY_SYSTEM_BYTES]! + words[body + BODY_KIND_BYTES]!;
+}
+
+/** Reads control records on the dispatcher side. */
+export class RecordReader {
+  readonly #text: Buffer;
+  readonly #words: Int32Array;
+
+  constructor(text: Buffer, words: Int32Array) {
+    this.#text = text;
     this.#words = words;
   }
 
@@ -275,26 +293,11 @@ export class RecordReader {
     return this.#words[(offset >> 2) + index]!;
   }
 
-  /** Sets `system` and `kind` from the send record at `offset`. */
-  readNames(offset: number): void {
-    const body = (offset >> 2) + SEND_BODY_WORD;
-    const names = this.#names;
-    names.read(
-      this.#text,
-      offset + SEND_HEADER_BYTES,
-      this.#words[body + BODY_SYSTEM]!,
-      this.#words[body + BODY_KIND]!,
-    );
-    this.system = names.system;
-    this.kind = names.kind;
-  }
-
   /** A send's path. */
   path(offset: number): string {
     const body = (offset >> 2) + SEND_BODY_WORD;
-    const start =
-      offset + SEND_HEADER_BYTES + this.#words[body + BODY_SYSTEM]! + this.#words[body + BODY_KIND]!;
-    return utf8Slice(this.#text, start, start + this.#words[body + BODY_PATH]!);
+    const start = body * 4 + pathStart(this.#words, body);
+    return utf8Slice(this.#text, start, start + this.#words[body + BODY_PATH_BYTES]!);
   }
 
   /** The subscribe record's system, kind and path (undefined when it has none). */

@@ -1,72 +1,77 @@
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { type IndexEntry, type PathFilter, SubscriptionIndex } from "@threadbus/core";
+import { isAborted, releaseAbortSlot } from "./abort_slots.js";
+import { ClientRegistry } from "./clients.js";
 import {
+  BODY_KIND_ID,
+  BODY_SYSTEM_ID,
+  BodyNames,
   CONTROL_CLIENT,
   CONTROL_TOKEN,
   OVERFLOW_CODES,
   RecordReader,
   RecordType,
   SEND_ABORT_SLOT,
+  SEND_BODY_WORD,
   SUBSCRIBE_BUFFER,
   SUBSCRIBE_NUMBER,
   SUBSCRIBE_OVERFLOW,
 } from "./codec.js";
 import {
-  CLIENT_COUNTERS,
-  DISPATCHER_COUNTERS,
+  DispatcherState,
   kAborted,
-  kAbortSlots,
   kConsumedRecords,
   kDelivered,
   kDispatcherDropped,
+  kDispatcherState,
   kDroppedOnStop,
   kLostSubscribers,
-  kMaxClients,
   kMaxSubscribers,
+  kNamesOffset,
   kSleeping,
-  kSlotDelivered,
-  kSlotDropped,
+  kSpaceSeq,
+  kSpaceWaiters,
+  kStopTimeoutMs,
   kSubscriptions,
-  kWake,
-  SLOT_COUNTERS,
+  kTorn,
+  kUnblockAfterMs,
+  type SharedViews,
+  sharedViews,
 } from "./constants.js";
+import { DeliveryWriter } from "./delivery.js";
+import { IdlePolicy } from "./idle.js";
+import { NAME_SLOTS, NameTable } from "./names.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
-import { Ring } from "./ring.js";
-import { SubscriberState } from "./subscriber_state.js";
+import { type PendingClaim, Ring } from "./ring.js";
 import { waitAsync } from "./wait_async.js";
 
-type Entry = IndexEntry<SubscriberState>;
+type Entry = IndexEntry<DeliveryWriter>;
 
-/** Records read per ring pass; between passes the loop may yield to its event loop. */
+/** Records read per ring pass; between passes the dispatcher publishes to subscribers and may yield. */
 const CHUNK = 1024;
-/**
- * How long an empty ring is polled before the dispatcher sleeps: a spin notices a record in
- * ~0.5 µs, a sleep takes ~30 µs to wake, and publishers pay ~3 µs to notify a sleeper. Kept short
- * because on 2 cores a spinning dispatcher takes CPU from publishers and subscribers.
- */
-const SPIN_MS = 0.1;
-/** The loop yields to the event loop (admin calls, port events) at least this often while busy. */
+/** The loop yields to its event loop (admin calls, port events) at least this often while busy. */
 const YIELD_MS = 2;
 /** Blocking sleep slices while traffic is recent; the event loop runs between them. */
 const SLEEP_SLICE_MS = 2;
-/** Without traffic for this long, the dispatcher parks without using any CPU. */
+/** Without traffic for this long, the dispatcher parks in waitAsync, using no CPU at all. */
 const IDLE_MS = 200;
-/** A subscriber's batch is posted before it would grow past this many bytes. */
-export const BATCH_BYTES = 60 * 1024;
+/** A claim pending at the head this long (ms) stops being spun on: the dispatcher sleeps between looks. */
+const CLAIM_SPIN_MS = 1;
+/** Match results cached by interned (system, kind) ids before the cache starts over. */
+const ID_CACHE_SIZE = 4096;
 
 export interface DispatcherOptions {
   buffer: SharedArrayBuffer;
-  ringOffset: number;
-  countersOffset: number;
   /** The control port of client 0, the thread that started the bus. */
   control: MessagePort;
   slowSubscriberMs?: number;
   warn?: (message: string) => void;
 }
 
-/** Where the loop stopped inside a send because a "block" subscriber had no credit. */
+/** Where the loop stopped inside a send because a "block" subscriber had no room. */
 interface Blocked {
   offset: number;
+  bodyBytes: number;
   entries: readonly Entry[];
   next: number;
   path: string | null;
@@ -74,53 +79,75 @@ interface Blocked {
   warned: boolean;
 }
 
+/** A claim seen pending at the head, and for how long (capped per look: see #watchClaim). */
+interface ClaimWatch {
+  position: number;
+  length: number;
+  stuckMs: number;
+  lastLook: number;
+}
+
 /**
- * The consumer of the ring: reads records strictly in order, applies subscribe/unsubscribe/flush,
- * routes sends with the core SubscriptionIndex into per-subscriber batches, and posts each batch
- * as one transferred buffer. A "block" subscriber without credit stops the loop (the ring then
- * fills and back-pressure reaches publishers); drop policies never stop it.
+ * The consumer of the ring: reads records strictly in order, applies subscribe/unsubscribe/flush/
+ * detach, routes sends with the core SubscriptionIndex and copies each into the delivery ring of
+ * every matching subscription (delivery.ts). A "block" subscriber without room stops the loop
+ * (the ring then fills and back-pressure reaches publishers); drop policies never stop it.
+ *
+ * Faults it survives: a thread that dies between claiming and publishing a record (the record is
+ * skipped as torn at once if the thread is known dead, after unblockAfterMs otherwise), a
+ * subscriber thread that dies (its subscriptions are removed), and a stop while a subscriber never
+ * reads (stop's timeout drops and counts what is left).
  */
 export class Dispatcher {
   readonly ring: Ring;
-  readonly index = new SubscriptionIndex<SubscriberState>();
-  readonly #reader: RecordReader;
+  readonly index = new SubscriptionIndex<DeliveryWriter>();
+  readonly #views: SharedViews;
   readonly #header: Int32Array;
   readonly #counters: Float64Array;
-  readonly #slotBase: number;
+  readonly #reader: RecordReader;
+  readonly #names: BodyNames;
+  readonly #clients: ClientRegistry;
   readonly #maxSubscribers: number;
-  readonly #clients = new Map<number, MessagePort>();
-  readonly #ports = new Map<string, MessagePort>();
-  readonly #touched: SubscriberState[] = [];
-  readonly #freeSlots: number[] = [];
+  readonly #unblockAfterMs: number;
+  readonly #ports = new Map<string, { port: MessagePort; ring: SharedArrayBuffer }>();
+  readonly #touched: DeliveryWriter[] = [];
+  readonly #backlogged = new Set<DeliveryWriter>();
+  readonly #byIds = new Map<number, readonly Entry[]>();
+  #byIdsGeneration = -1;
   readonly #slowMs: number;
   readonly #warn: (message: string) => void;
+  readonly #idle = new IdlePolicy();
+  /** Deliveries and policy drops, for the shared counters (published once per pass). */
+  readonly totals = { delivered: 0, dropped: 0 };
   #blocked: Blocked | null = null;
+  #claim: ClaimWatch | null = null;
   /** Set when the record at the head needs something that has not arrived yet (a port). */
   #stalled = false;
-  #stopped = false;
-  /** The ring's closed bit as of the start of the current pass. */
-  #closing = false;
+  /** performance.now() by which a stop must be done, once the ring was seen closed. */
+  #stopDeadline = Number.POSITIVE_INFINITY;
+  /** Stop's timeout expired: what is left is dropped and counted, not delivered. */
+  #stopExpired = false;
   #finished = false;
   #eventsRead = 0;
+  /** Subscriptions matched by system and kind, summed over routed sends: inspect()'s fan-out. */
+  #matchedEntries = 0;
+  #consumedBytes = 0;
   #lastTraffic = 0;
-  #startedAt = Date.now();
+  readonly #startedAt = Date.now();
   readonly #onRecord = (type: number, offset: number, length: number) => this.#record(type, offset, length);
 
   constructor(options: DispatcherOptions) {
-    this.ring = new Ring(options.buffer, options.ringOffset);
-    this.#header = this.ring.header;
-    this.#reader = new RecordReader(this.ring.bytes, this.ring.words);
+    this.ring = new Ring(options.buffer);
+    this.#views = sharedViews(options.buffer);
+    this.#header = this.#views.header;
+    this.#counters = this.#views.counters;
+    this.#reader = new RecordReader(this.ring.buffer, this.ring.words);
+    this.#names = new BodyNames(new NameTable(options.buffer, Atomics.load(this.#header, kNamesOffset)));
     this.#maxSubscribers = Atomics.load(this.#header, kMaxSubscribers);
-    const maxClients = Atomics.load(this.#header, kMaxClients);
-    this.#slotBase = DISPATCHER_COUNTERS + maxClients * CLIENT_COUNTERS;
-    this.#counters = new Float64Array(
-      options.buffer,
-      options.countersOffset,
-      this.#slotBase + this.#maxSubscribers * SLOT_COUNTERS,
-    );
-    for (let slot = this.#maxSubscribers - 1; slot >= 0; slot--) this.#freeSlots.push(slot);
+    this.#unblockAfterMs = Atomics.load(this.#header, kUnblockAfterMs);
     this.#slowMs = options.slowSubscriberMs ?? 5000;
     this.#warn = options.warn ?? ((message) => console.warn(message));
+    this.#clients = new ClientRegistry(this.#views, () => this.ring.wake());
     this.#addClient(0, options.control);
   }
 
@@ -128,363 +155,13 @@ export class Dispatcher {
     return this.#eventsRead;
   }
 
+  /** Subscriptions whose system and kind patterns matched, summed over every routed send. */
+  get matchedEntries(): number {
+    return this.#matchedEntries;
+  }
+
   get uptimeMs(): number {
     return Date.now() - this.#startedAt;
-  }
-
-  /** Runs until the bus is stopped and the ring is drained. */
-  async run(): Promise<void> {
-    let lastYield = performance.now();
-    let idleSince = -1;
-    let spins = 0;
-    while (!this.#finished) {
-      this.#stalled = false;
-      // Read once per pass, not per record: the tail's cache line is the one publishers CAS on.
-      this.#closing = this.ring.closed;
-      const read = this.ring.read(this.#onRecord, CHUNK);
-      this.#postBatches();
-      if (this.#blocked !== null) {
-        await this.#waitForRoom(this.#blocked);
-        lastYield = performance.now();
-        continue;
-      }
-      if (this.ring.closed && !this.ring.hasClaimed()) {
-        this.#finish();
-        return;
-      }
-      if (read > 0) {
-        idleSince = -1;
-        this.#lastTraffic = performance.now();
-        // Reading the clock costs ~50 ns: look at it every 16 busy passes only.
-        if ((++spins & 15) === 0 && performance.now() - lastYield > YIELD_MS) {
-          await yieldToEventLoop();
-          lastYield = performance.now();
-        }
-        continue;
-      }
-      const now = performance.now();
-      if (idleSince < 0) idleSince = now;
-      if (this.#stalled || now - idleSince < SPIN_MS) {
-        if (this.#stalled || ++spins % 256 === 0) {
-          await yieldToEventLoop();
-          lastYield = performance.now();
-        }
-        continue;
-      }
-      idleSince = -1;
-      await this.#sleep();
-      lastYield = performance.now();
-    }
-  }
-
-  /**
-   * Sleeps until a publisher (or stop) notifies. While traffic is recent the dispatcher blocks in
-   * Atomics.wait (a futex: wakes in a few µs) for slices of SLEEP_SLICE_MS, servicing its event
-   * loop between slices; after IDLE_MS without traffic it parks in Atomics.waitAsync instead (no
-   * CPU at all, but each wake is an event-loop hop; measured p99 at 10k events/s: ~0.7 ms with
-   * waitAsync only, ~0.55 ms with the blocking slices).
-   * waitAsync never gets a timeout: a finite one leaks on Node 20.
-   */
-  async #sleep(): Promise<void> {
-    const header = this.#header;
-    Atomics.store(header, kSleeping, 1);
-    if (this.ring.hasClaimed() || this.ring.closed) {
-      Atomics.store(header, kSleeping, 0);
-      return;
-    }
-    if (performance.now() - this.#lastTraffic < IDLE_MS) {
-      const result = Atomics.wait(header, kSleeping, 1, SLEEP_SLICE_MS);
-      Atomics.store(header, kSleeping, 0);
-      if (result === "timed-out") await yieldToEventLoop();
-      return;
-    }
-    const waited = waitAsync(header, kSleeping, 1);
-    if (waited.async) await waited.value;
-  }
-
-  /** Waits for credit from the blocking subscriber, an abort of the send, a stop, or its removal. */
-  async #waitForRoom(blocked: Blocked): Promise<void> {
-    const state = blocked.entries[blocked.next]!.value;
-    const header = this.#header;
-    for (;;) {
-      const wake = Atomics.load(header, kWake);
-      if (state.removed || state.hasRoom() || this.ring.closed || this.#aborted(blocked.offset)) return;
-      const elapsed = performance.now() - blocked.since;
-      if (!blocked.warned && elapsed >= this.#slowMs) {
-        blocked.warned = true;
-        this.#warn(
-          `threadbus: subscriber ${state.id} (${state.system} ${state.kind || "*"}) has blocked the dispatcher for ${this.#slowMs} ms: its buffer of ${state.bufferSize} is full; it is slow, or not iterated`,
-        );
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waited = waitAsync(header, kWake, wake);
-      await Promise.race([
-        waited.async ? waited.value : undefined,
-        new Promise<void>((resolve) => {
-          state.onChange = resolve;
-          if (!blocked.warned) timer = setTimeout(resolve, Math.max(1, this.#slowMs - elapsed));
-        }),
-      ]);
-      clearTimeout(timer);
-      state.onChange = null;
-      // Release our own pending waitAsync so waiters never pile up.
-      if (waited.async) {
-        Atomics.add(header, kWake, 1);
-        Atomics.notify(header, kWake);
-      }
-    }
-  }
-
-  #record(type: number, offset: number, length: number): boolean {
-    if (!this.#stopped && this.#closing) {
-      // A send caught mid-delivery by stop is completed without limits, as the in-thread Bus does.
-      if (this.#blocked?.offset === offset)
-        for (const entry of this.#blocked.entries) entry.value.unlimited = true;
-      else this.#applyStop();
-    }
-    let done = true;
-    switch (type) {
-      case RecordType.send:
-        done = this.#stopped ? this.#dropOnStop(offset) : this.#deliver(offset, length);
-        if (done && this.#closing && !this.#stopped) this.#applyStop();
-        break;
-      case RecordType.subscribe:
-        done = this.#subscribe(offset);
-        break;
-      case RecordType.unsubscribe:
-        this.#unsubscribe(offset);
-        break;
-      case RecordType.flush:
-        this.#postBatches();
-        this.#reply(offset, 0);
-        break;
-      case RecordType.detach:
-        this.#detach(this.#reader.word(offset, CONTROL_CLIENT));
-        break;
-    }
-    if (done) this.#counters[kConsumedRecords]!++;
-    return done;
-  }
-
-  #deliver(offset: number, length: number): boolean {
-    const reader = this.#reader;
-    let entries: readonly Entry[];
-    let from = 0;
-    let path: string | null = null;
-    const blocked = this.#blocked;
-    if (blocked !== null && blocked.offset === offset) {
-      entries = blocked.entries;
-      from = blocked.next;
-      path = blocked.path;
-      this.#blocked = null;
-    } else {
-      reader.readNames(offset);
-      entries = this.index.match(reader.system, reader.kind);
-      this.#eventsRead++;
-    }
-    const bytes = this.ring.words;
-    for (let i = from; i < entries.length; i++) {
-      const entry = entries[i]!;
-      const state = entry.value;
-      if (state.removed) continue;
-      if (entry.path !== null) {
-        path ??= reader.path(offset);
-        if (!(entry.path as PathFilter).match(path)) continue;
-      }
-      if (this.#aborted(offset)) {
-        this.#skipAborted(entries, i, offset, path);
-        break;
-      }
-      if (!state.hasRoom()) {
-        if (state.overflow === "drop-newest") {
-          this.#countDrop(state);
-          continue;
-        }
-        this.#blocked = { offset, entries, next: i, path, since: performance.now(), warned: false };
-        return false;
-      }
-      state.credits--;
-      // Post before the batch outgrows its buffer: a 64 KiB transfer carries ~600 small events.
-      if (state.batch.byteLength + length > BATCH_BYTES) state.flush();
-      state.batch.append(bytes, offset, length);
-      this.#counters[this.#slotBase + state.slot * SLOT_COUNTERS + kSlotDelivered] = ++state.delivered;
-      this.#counters[kDelivered]!++;
-      if (state.batch.count === 1) this.#touched.push(state);
-    }
-    this.#releaseAbortSlot(offset);
-    return true;
-  }
-
-  #skipAborted(entries: readonly Entry[], from: number, offset: number, path: string | null): void {
-    for (let i = from; i < entries.length; i++) {
-      const entry = entries[i]!;
-      if (entry.value.removed) continue;
-      if (entry.path !== null) {
-        path ??= this.#reader.path(offset);
-        if (!entry.path.match(path)) continue;
-      }
-      this.#countDrop(entry.value);
-      this.#counters[kAborted]!++;
-      this.#counters[kDispatcherDropped]!--;
-    }
-  }
-
-  #countDrop(state: SubscriberState): void {
-    state.dropped++;
-    this.#counters[this.#slotBase + state.slot * SLOT_COUNTERS + kSlotDropped] = state.dropped;
-    this.#counters[kDispatcherDropped]!++;
-  }
-
-  #aborted(offset: number): boolean {
-    const slot = this.#reader.word(offset, SEND_ABORT_SLOT);
-    // A slot holds its send's ticket (even); the send's abort listener sets the low bit.
-    return slot >= 0 && (Atomics.load(this.#header, kAbortSlots + slot) & 1) === 1;
-  }
-
-  #releaseAbortSlot(offset: number): void {
-    const slot = this.#reader.word(offset, SEND_ABORT_SLOT);
-    if (slot >= 0) Atomics.store(this.#header, kAbortSlots + slot, 0);
-  }
-
-  #dropOnStop(offset: number): boolean {
-    this.#counters[kDroppedOnStop]!++;
-    this.#releaseAbortSlot(offset);
-    return true;
-  }
-
-  #subscribe(offset: number): boolean {
-    const reader = this.#reader;
-    const client = reader.word(offset, CONTROL_CLIENT);
-    const token = reader.word(offset, CONTROL_TOKEN);
-    const port = this.#takePort(client, token);
-    if (port === undefined) {
-      this.#stalled = true;
-      return false;
-    }
-    if (this.#stopped)
-      return this.#rejectSubscribe(offset, port, { code: "BUS_CLOSED", message: "bus is closed" });
-    if (this.index.size >= this.#maxSubscribers) {
-      const max = this.#maxSubscribers;
-      return this.#rejectSubscribe(offset, port, {
-        code: "SUBSCRIBER_CAP",
-        message: `subscriber cap reached: at most ${max} live subscriptions`,
-        max,
-      });
-    }
-    const [system, kind, path] = reader.subscribeStrings(offset);
-    const id = `sub.${reader.word(offset, SUBSCRIBE_NUMBER)}`;
-    const slot = this.#freeSlots.pop()!;
-    this.#counters[this.#slotBase + slot * SLOT_COUNTERS + kSlotDropped] = 0;
-    this.#counters[this.#slotBase + slot * SLOT_COUNTERS + kSlotDelivered] = 0;
-    const overflow = OVERFLOW_CODES[reader.word(offset, SUBSCRIBE_OVERFLOW)]!;
-    const bufferSize = reader.word(offset, SUBSCRIBE_BUFFER);
-    const state = new SubscriberState(id, system, kind, client, slot, port, bufferSize, overflow, (gone) =>
-      this.#lost(gone),
-    );
-    this.index.insert(SubscriptionIndex.compile(id, system, kind, state, path));
-    this.#counters[kSubscriptions] = this.index.size;
-    this.#reply(offset, slot);
-    return true;
-  }
-
-  #rejectSubscribe(offset: number, port: MessagePort, error: SerializedError): boolean {
-    port.close();
-    this.#replyError(offset, error);
-    return true;
-  }
-
-  #unsubscribe(offset: number): void {
-    const id = `sub.${this.#reader.word(offset, SUBSCRIBE_NUMBER)}`;
-    this.#reply(offset, this.#remove(id) ? 1 : 0);
-  }
-
-  #remove(id: string): boolean {
-    const entry = this.index.remove(id);
-    if (entry === undefined) return false;
-    entry.value.end();
-    this.#freeSlots.push(entry.value.slot);
-    this.#counters[kSubscriptions] = this.index.size;
-    return true;
-  }
-
-  /** A subscriber whose port closed (its thread died) is removed and counted. */
-  #lost(state: SubscriberState): void {
-    if (this.#remove(state.id)) this.#counters[kLostSubscribers]!++;
-  }
-
-  #applyStop(): void {
-    this.#stopped = true;
-    for (const entry of [...this.index.entries()]) this.#remove(entry.id);
-  }
-
-  #postBatches(): void {
-    const touched = this.#touched;
-    for (let i = 0; i < touched.length; i++) touched[i]!.flush();
-    touched.length = 0;
-  }
-
-  #finish(): void {
-    this.#applyStop();
-    this.#finished = true;
-    const finished: DispatcherMessage = { type: "finished" };
-    for (const port of this.#clients.values()) {
-      port.postMessage(finished);
-      port.close();
-    }
-    this.#clients.clear();
-  }
-
-  #detach(client: number): void {
-    const port = this.#clients.get(client);
-    if (port === undefined) return;
-    for (const entry of [...this.index.entries()]) if (entry.value.client === client) this.#remove(entry.id);
-    this.#clients.delete(client);
-    port.close();
-  }
-
-  #reply(offset: number, value: number): void {
-    const message: DispatcherMessage = {
-      type: "reply",
-      token: this.#reader.word(offset, CONTROL_TOKEN),
-      ok: true,
-      value,
-    };
-    this.#clients.get(this.#reader.word(offset, CONTROL_CLIENT))?.postMessage(message);
-  }
-
-  #replyError(offset: number, error: SerializedError): void {
-    const message: DispatcherMessage = {
-      type: "reply",
-      token: this.#reader.word(offset, CONTROL_TOKEN),
-      ok: false,
-      error,
-    };
-    this.#clients.get(this.#reader.word(offset, CONTROL_CLIENT))?.postMessage(message);
-  }
-
-  #takePort(client: number, token: number): MessagePort | undefined {
-    const key = `${client}:${token}`;
-    let port = this.#ports.get(key);
-    if (port === undefined) {
-      // The port was posted before the record was written, so it is already queued: take it now.
-      for (const control of [...this.#clients.values()]) {
-        for (let m = receiveMessageOnPort(control); m !== undefined; m = receiveMessageOnPort(control))
-          this.#onClientMessage(m.message as ClientMessage);
-      }
-      port = this.#ports.get(key);
-    }
-    this.#ports.delete(key);
-    return port;
-  }
-
-  #addClient(client: number, port: MessagePort): void {
-    this.#clients.set(client, port);
-    port.on("message", (message: ClientMessage) => this.#onClientMessage(message));
-  }
-
-  #onClientMessage(message: ClientMessage): void {
-    if (message.type === "client") this.#addClient(message.client, message.port);
-    else this.#ports.set(`${message.client}:${message.token}`, message.port);
   }
 
   get lostSubscribers(): number {
@@ -496,9 +173,495 @@ export class Dispatcher {
     return blocked === null ? null : blocked.entries[blocked.next]!.value.id;
   }
 
+  /** The average gap between busy passes (ms): what the idle policy spins or sleeps on. */
+  get busyGapMs(): number {
+    return this.#idle.gapMs;
+  }
+
   /** A snapshot for the admin API. */
-  subscriptions(): SubscriberState[] {
+  subscriptions(): DeliveryWriter[] {
     return [...this.index.entries()].map((entry) => entry.value);
+  }
+
+  /** Runs until the bus is stopped and the ring is drained (or stop's timeout expired). */
+  async run(): Promise<void> {
+    let lastYield = performance.now();
+    let idleSince = -1;
+    let spins = 0;
+    while (!this.#finished) {
+      this.#stalled = false;
+      if (this.ring.closed && this.#stopDeadline === Number.POSITIVE_INFINITY) this.#startStop();
+      const read = this.ring.read(this.#onRecord, CHUNK);
+      if (this.#backlogged.size > 0) this.#pumpBacklogs();
+      this.#publish();
+      const now = performance.now();
+      if (now >= this.#stopDeadline && !this.#stopExpired) this.#expireStop();
+      if (this.#blocked !== null) {
+        await this.#waitForRoom(this.#blocked, now);
+        lastYield = performance.now();
+        continue;
+      }
+      if (read > 0) {
+        idleSince = -1;
+        this.#lastTraffic = now;
+        this.#idle.busy(now);
+        if (now - lastYield > YIELD_MS) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+        continue;
+      }
+      if (this.ring.hasClaimed()) {
+        const claim = this.ring.pendingClaim();
+        if (this.#stalled) {
+          await yieldToEventLoop(); // a subscribe's port is on its way
+          lastYield = performance.now();
+        } else if (claim !== null) await this.#watchClaim(claim, now);
+        continue;
+      }
+      this.#claim = null;
+      if (this.ring.closed) {
+        // Ordered stop: a drop-oldest backlog is delivered too, while the subscriber reads and time is left.
+        if (this.#backlogged.size > 0 && !this.#stopExpired) {
+          await this.#sleep(() => this.#backlogReady(), Math.max(1, this.#stopDeadline - now));
+          continue;
+        }
+        this.#finish();
+        return;
+      }
+      if (idleSince < 0) idleSince = now;
+      if (now - idleSince < this.#idle.spinMs()) {
+        if (++spins % 256 === 0) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+        continue;
+      }
+      idleSince = -1;
+      await this.#sleep(() => this.ring.hasClaimed() || this.ring.closed || this.#backlogReady(), IDLE_MS);
+      lastYield = performance.now();
+    }
+  }
+
+  // --- records ---------------------------------------------------------------------------------
+
+  #record(type: number, offset: number, length: number): boolean {
+    let done = true;
+    switch (type) {
+      case RecordType.send:
+        done = this.#stopExpired ? this.#dropOnStop(offset) : this.#deliver(offset, length);
+        break;
+      case RecordType.subscribe:
+        done = this.#subscribe(offset);
+        break;
+      case RecordType.unsubscribe: {
+        const id = `sub.${this.#reader.word(offset, SUBSCRIBE_NUMBER)}`;
+        this.#reply(offset, this.#remove(id) ? 1 : 0);
+        break;
+      }
+      case RecordType.flush:
+        this.#publish();
+        this.#reply(offset, 0);
+        break;
+      case RecordType.detach: {
+        const client = this.#reader.word(offset, CONTROL_CLIENT);
+        for (const entry of [...this.index.entries()])
+          if (entry.value.client === client) this.#remove(entry.id);
+        this.#clients.detach(client);
+        break;
+      }
+    }
+    if (done) {
+      this.#counters[kConsumedRecords]!++;
+      this.#consumedBytes += length;
+      // Word 2 is the client in every record type (SEND_CLIENT, CONTROL_CLIENT).
+      this.#clients.read(this.#reader.word(offset, CONTROL_CLIENT), type === RecordType.send);
+    }
+    return done;
+  }
+
+  #deliver(offset: number, length: number): boolean {
+    const words = this.ring.words;
+    const body = (offset >> 2) + SEND_BODY_WORD;
+    const bodyBytes = length - SEND_BODY_WORD * 4;
+    let entries: readonly Entry[];
+    let from = 0;
+    let path: string | null = null;
+    const blocked = this.#blocked;
+    if (blocked !== null && blocked.offset === offset) {
+      entries = blocked.entries;
+      from = blocked.next;
+      path = blocked.path;
+      this.#blocked = null;
+    } else {
+      entries = this.#match(body);
+      this.#eventsRead++;
+      this.#matchedEntries += entries.length;
+    }
+    const abortSlot = words[(offset >> 2) + SEND_ABORT_SLOT]!;
+    const touched = this.#touched;
+    for (let i = from; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const writer = entry.value;
+      if (writer.removed) continue;
+      if (entry.path !== null) {
+        path ??= this.#reader.path(offset);
+        if (!(entry.path as PathFilter).match(path)) continue;
+      }
+      if (abortSlot >= 0 && isAborted(this.#header, abortSlot)) {
+        this.#skipAborted(entries, i, offset, path);
+        break;
+      }
+      if (!writer.offer(words, body, bodyBytes)) {
+        // Still blocked on the same subscriber: keep when it started (the slow-subscriber warning counts from there).
+        if (blocked !== null && blocked.offset === offset && blocked.next === i) {
+          blocked.path = path;
+          this.#blocked = blocked;
+        } else
+          this.#blocked = {
+            offset,
+            bodyBytes,
+            entries,
+            next: i,
+            path,
+            since: performance.now(),
+            warned: false,
+          };
+        return false;
+      }
+      if (!writer.listed) {
+        writer.listed = true;
+        touched.push(writer);
+      }
+      if (writer.hasBacklog) this.#backlogged.add(writer);
+    }
+    if (abortSlot >= 0) releaseAbortSlot(this.#header, abortSlot);
+    return true;
+  }
+
+  /** The subscriptions matching a send body: by interned ids when it has them (a numeric key). */
+  #match(body: number): readonly Entry[] {
+    const words = this.ring.words;
+    const systemId = words[body + BODY_SYSTEM_ID]!;
+    const kindId = words[body + BODY_KIND_ID]!;
+    if (systemId < 0 || kindId < 0) {
+      this.#names.read(this.ring.buffer, words, body);
+      return this.index.match(this.#names.system, this.#names.kind);
+    }
+    if (this.#byIdsGeneration !== this.index.generation) {
+      this.#byIds.clear();
+      this.#byIdsGeneration = this.index.generation;
+    }
+    const key = systemId * NAME_SLOTS + kindId;
+    const cached = this.#byIds.get(key);
+    if (cached !== undefined) return cached;
+    this.#names.read(this.ring.buffer, words, body);
+    const entries = this.index.match(this.#names.system, this.#names.kind);
+    if (this.#byIds.size >= ID_CACHE_SIZE) this.#byIds.clear();
+    this.#byIds.set(key, entries);
+    return entries;
+  }
+
+  #skipAborted(entries: readonly Entry[], from: number, offset: number, path: string | null): void {
+    for (let i = from; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry.value.removed) continue;
+      if (entry.path !== null) {
+        path ??= this.#reader.path(offset);
+        if (!entry.path.match(path)) continue;
+      }
+      entry.value.skipAborted();
+      this.#counters[kAborted]!++;
+      if (!entry.value.listed) {
+        entry.value.listed = true;
+        this.#touched.push(entry.value);
+      }
+    }
+  }
+
+  #dropOnStop(offset: number): boolean {
+    this.#counters[kDroppedOnStop]!++;
+    const abortSlot = this.#reader.word(offset, SEND_ABORT_SLOT);
+    if (abortSlot >= 0) releaseAbortSlot(this.#header, abortSlot);
+    return true;
+  }
+
+  #subscribe(offset: number): boolean {
+    const reader = this.#reader;
+    const client = reader.word(offset, CONTROL_CLIENT);
+    const token = reader.word(offset, CONTROL_TOKEN);
+    const taken = this.#takePort(client, token);
+    if (taken === undefined) {
+      this.#stalled = true;
+      return false;
+    }
+    const { port, ring } = taken;
+    if (this.index.size >= this.#maxSubscribers) {
+      const max = this.#maxSubscribers;
+      port.close();
+      this.#replyError(offset, {
+        code: "SUBSCRIBER_CAP",
+        message: `subscriber cap reached: at most ${max} live subscriptions`,
+        max,
+      });
+      return true;
+    }
+    const [system, kind, path] = reader.subscribeStrings(offset);
+    const id = `sub.${reader.word(offset, SUBSCRIBE_NUMBER)}`;
+    const overflow = OVERFLOW_CODES[reader.word(offset, SUBSCRIBE_OVERFLOW)]!;
+    const bufferSize = reader.word(offset, SUBSCRIBE_BUFFER);
+    const writer = new DeliveryWriter(
+      id,
+      system,
+      kind,
+      path ?? null,
+      client,
+      overflow,
+      bufferSize,
+      port,
+      ring,
+      this.totals,
+    );
+    writer.onGone = () => this.#lost(writer);
+    this.index.insert(SubscriptionIndex.compile(id, system, kind, writer, path));
+    this.#counters[kSubscriptions] = this.index.size;
+    this.#reply(offset, 0);
+    return true;
+  }
+
+  #remove(id: string): boolean {
+    const entry = this.index.remove(id);
+    if (entry === undefined) return false;
+    const writer = entry.value;
+    writer.end();
+    this.#backlogged.delete(writer);
+    this.#counters[kSubscriptions] = this.index.size;
+    const removed: DispatcherMessage = { type: "removed", id };
+    this.#clients.post(writer.client, removed);
+    return true;
+  }
+
+  /** A subscriber whose port closed (its thread died) is removed and counted. */
+  #lost(writer: DeliveryWriter): void {
+    if (this.#remove(writer.id)) this.#counters[kLostSubscribers]!++;
+    this.ring.wake();
+  }
+
+  // --- passes ----------------------------------------------------------------------------------
+
+  /** Makes this pass's deliveries visible to subscribers, and the counters to every thread. */
+  #publish(): void {
+    // Counters before positions: whoever sees an event also sees the counters it moved.
+    const counters = this.#counters;
+    counters[kDelivered] = this.totals.delivered;
+    counters[kDispatcherDropped] = this.totals.dropped;
+    const touched = this.#touched;
+    for (let i = 0; i < touched.length; i++) touched[i]!.publishCounters();
+    for (let i = 0; i < touched.length; i++) {
+      const writer = touched[i]!;
+      writer.listed = false;
+      writer.publish();
+    }
+    touched.length = 0;
+    const header = this.#header;
+    this.#clients.releaseDead(this.#consumedBytes, !this.ring.hasClaimed());
+    if (Atomics.load(header, kSpaceWaiters) > 0 && this.ring.used <= this.ring.capacity >> 1) {
+      Atomics.add(header, kSpaceSeq, 1);
+      Atomics.notify(header, kSpaceSeq);
+    }
+  }
+
+  #pumpBacklogs(): void {
+    for (const writer of this.#backlogged) {
+      if (!writer.pumpBacklog()) this.#backlogged.delete(writer);
+      if (!writer.listed) {
+        writer.listed = true;
+        this.#touched.push(writer);
+      }
+    }
+  }
+
+  #backlogReady(): boolean {
+    for (const writer of this.#backlogged) if (writer.backlogFits()) return true;
+    return false;
+  }
+
+  /** Waits for room at the blocking subscriber, an abort of the send, its removal, or stop's timeout. */
+  async #waitForRoom(blocked: Blocked, now: number): Promise<void> {
+    const writer = blocked.entries[blocked.next]!.value;
+    const abortSlot = this.#reader.word(blocked.offset, SEND_ABORT_SLOT);
+    const ready = () =>
+      writer.removed ||
+      writer.hasRoom(blocked.bodyBytes) ||
+      (abortSlot >= 0 && isAborted(this.#header, abortSlot)) ||
+      performance.now() >= this.#stopDeadline;
+    if (ready()) return;
+    const elapsed = now - blocked.since;
+    if (!blocked.warned && elapsed >= this.#slowMs) {
+      blocked.warned = true;
+      this.#warn(
+        `threadbus: subscriber ${writer.id} (${writer.system} ${writer.kind || "*"}) has blocked the dispatcher for ${this.#slowMs} ms: its buffer of ${writer.bufferSize} is full; it is slow, or not iterated`,
+      );
+    }
+    writer.askForRoom();
+    const until = blocked.warned
+      ? this.#stopDeadline - now
+      : Math.min(this.#slowMs - elapsed, this.#stopDeadline - now);
+    await this.#sleep(ready, Math.max(1, until));
+  }
+
+  // --- torn records ----------------------------------------------------------------------------
+
+  /**
+   * A claim is pending at the head. A live producer publishes within microseconds, so it is spun
+   * on briefly, then looked at between short sleeps. It is skipped as torn when its thread is
+   * known dead, or when it stayed pending for unblockAfterMs (stop's deadline, if sooner). Time
+   * stuck is summed from looks at most 10 ms apart, so a process that was suspended (SIGSTOP, a
+   * debugger) does not make every claim look ancient when it resumes.
+   */
+  async #watchClaim(claim: PendingClaim, now: number): Promise<void> {
+    let watch = this.#claim;
+    if (watch === null || watch.position !== claim.position || watch.length !== claim.length) {
+      watch = { position: claim.position, length: claim.length, stuckMs: 0, lastLook: now };
+      this.#claim = watch;
+    } else {
+      watch.stuckMs += Math.min(10, now - watch.lastLook);
+      watch.lastLook = now;
+    }
+    const dead = claim.client >= 0 && this.#clients.isDead(claim.client);
+    if (dead || watch.stuckMs >= this.#unblockAfterMs || now >= this.#stopDeadline) {
+      if (this.ring.skipTorn(claim)) {
+        this.#counters[kTorn]!++;
+        const owner = claim.client >= 0 ? `thread ${claim.client}` : "a thread";
+        const reason = dead ? "the thread died" : `it stayed unpublished for ${Math.round(watch.stuckMs)} ms`;
+        this.#warn(
+          `threadbus: skipped a record that ${owner} claimed and never published (${reason}); counted in stats().torn`,
+        );
+      }
+      this.#claim = null;
+      return;
+    }
+    if (watch.stuckMs < CLAIM_SPIN_MS) return;
+    await this.#sleep(() => this.ring.pendingClaim()?.position !== claim.position, SLEEP_SLICE_MS);
+  }
+
+  // --- stop ------------------------------------------------------------------------------------
+
+  #startStop(): void {
+    this.#stopDeadline = performance.now() + Atomics.load(this.#header, kStopTimeoutMs);
+  }
+
+  /**
+   * Stop's timeout expired: every send left is dropped and counted, the blocked one included (it
+   * is still at the head: the next pass reads it as a dropped send, whoever got it already).
+   */
+  #expireStop(): void {
+    this.#stopExpired = true;
+    this.#blocked = null;
+  }
+
+  #finish(): void {
+    for (const entry of [...this.index.entries()]) this.#remove(entry.id);
+    this.#publish();
+    this.#finished = true;
+    // Said in shared memory before anything else: the starting thread may see this worker exit
+    // before it reads the "finished" message, and must not take the exit for a failure.
+    Atomics.store(this.#header, kDispatcherState, DispatcherState.finished);
+    this.#clients.finish();
+    const header = this.#header;
+    Atomics.add(header, kSpaceSeq, 1);
+    Atomics.notify(header, kSpaceSeq);
+  }
+
+  // --- clients and replies ---------------------------------------------------------------------
+
+  #reply(offset: number, value: number): void {
+    const message: DispatcherMessage = {
+      type: "reply",
+      token: this.#reader.word(offset, CONTROL_TOKEN),
+      ok: true,
+      value,
+    };
+    this.#clients.post(this.#reader.word(offset, CONTROL_CLIENT), message);
+  }
+
+  #replyError(offset: number, error: SerializedError): void {
+    const message: DispatcherMessage = {
+      type: "reply",
+      token: this.#reader.word(offset, CONTROL_TOKEN),
+      ok: false,
+      error,
+    };
+    this.#clients.post(this.#reader.word(offset, CONTROL_CLIENT), message);
+  }
+
+  #takePort(client: number, token: number): { port: MessagePort; ring: SharedArrayBuffer } | undefined {
+    const key = `${client}:${token}`;
+    let taken = this.#ports.get(key);
+    if (taken === undefined) {
+      // The port was posted before the record was written, so it is already queued: take it now.
+      for (const port of this.#clients.ports()) {
+        for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port))
+          this.#onClientMessage(m.message as ClientMessage);
+      }
+      taken = this.#ports.get(key);
+    }
+    this.#ports.delete(key);
+    return taken;
+  }
+
+  #addClient(client: number, port: MessagePort): void {
+    this.#clients.add(
+      client,
+      port,
+      (message: ClientMessage) => this.#onClientMessage(message),
+      () => this.#consumedBytes + this.ring.used,
+    );
+  }
+
+  #onClientMessage(message: ClientMessage): void {
+    if (message.type === "client") this.#addClient(message.client, message.port);
+    else this.#ports.set(`${message.client}:${message.token}`, { port: message.port, ring: message.ring });
+  }
+
+  // --- sleeping --------------------------------------------------------------------------------
+
+  /**
+   * Sleeps until someone with work for the dispatcher notifies (a publisher, a subscriber that
+   * made room, stop, an abort), `ready()` turns true, or `timeoutMs` passes. While traffic is
+   * recent it blocks in Atomics.wait (a futex: wakes in a few µs) for slices of SLEEP_SLICE_MS,
+   * servicing its event loop between slices; after IDLE_MS without traffic it parks in
+   * Atomics.waitAsync instead (no CPU at all; each wake is an event-loop hop). waitAsync never
+   * gets a timeout (a finite one leaks on Node 20): a timer releases it instead.
+   */
+  async #sleep(ready: () => boolean, timeoutMs: number): Promise<void> {
+    const header = this.#header;
+    Atomics.store(header, kSleeping, 1);
+    if (ready()) {
+      Atomics.store(header, kSleeping, 0);
+      return;
+    }
+    if (performance.now() - this.#lastTraffic < IDLE_MS || timeoutMs <= SLEEP_SLICE_MS) {
+      const result = Atomics.wait(header, kSleeping, 1, Math.min(SLEEP_SLICE_MS, timeoutMs));
+      Atomics.store(header, kSleeping, 0);
+      if (result === "timed-out") await yieldToEventLoop();
+      return;
+    }
+    const waited = waitAsync(header, kSleeping, 1);
+    if (!waited.async) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      waited.value.then(() => false),
+      new Promise<boolean>((resolve) => {
+        if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      // Release our own pending waitAsync, so waiters never pile up.
+      Atomics.store(header, kSleeping, 0);
+      Atomics.notify(header, kSleeping);
+    }
   }
 }
 

@@ -11,8 +11,6 @@ import type { DispatcherMessage, DispatcherWorkerData } from "./protocol.js";
 const data = workerData as DispatcherWorkerData;
 const dispatcher = new Dispatcher({
   buffer: data.buffer,
-  ringOffset: data.ringOffset,
-  countersOffset: data.countersOffset,
   control: data.control,
   slowSubscriberMs: data.slowSubscriberMs,
   // Warnings go to the logger of the thread that started the bus (a logger cannot cross threads).

@@ -10,18 +10,28 @@ export interface WorkerBusOptions {
   ringBytes?: number;
   /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 4096. */
   maxSubscribers?: number;
-  /** Threads that may use the bus (the starting one and every handle()), at most. Default 64. */
+  /**
+   * Threads that may use the bus at once (the starting one and every handle() in use), at most.
+   * A thread's slot is given back when it detaches or dies. Default 64.
+   */
   maxClients?: number;
   /**
-   * A send into a full ring: "wait" (default) waits up to `maxWaitMs` for room, blocking the
-   * calling thread, then throws BusFullError; "throw" throws BusFullError at once; "drop" returns
-   * false and counts the event in stats().refused.
+   * A send into a full ring: "throw" throws BusFullError; "drop" returns false and counts the
+   * event in stats().refused; "wait" (workers only) blocks the calling thread up to `maxWaitMs`
+   * for room, then throws BusFullError. Default: "throw" on the main thread, "wait" in a worker.
+   * "wait" on the main thread is refused (InvalidOptionsError): Atomics.wait there would freeze
+   * its event loop. Publishers that must not lose events await `bus.ready()` or `bus.sendAsync()`.
    */
   onFull?: OnFull;
   /** The longest a "wait" send blocks its thread. Default 100 ms. */
   maxWaitMs?: number;
   /** A "block" subscriber that holds the dispatcher this long is named in a warning. Default 5000. */
   slowSubscriberMs?: number;
+  /**
+   * A record a live thread claimed but left unpublished this long is skipped as torn (counted in
+   * stats().torn); a dead thread's is skipped at once. Default 3000 ms, from 100 to 60000.
+   */
+  unblockAfterMs?: number;
   logger?: Logger;
 }
 
@@ -29,34 +39,43 @@ export interface ResolvedWorkerBusOptions {
   ringBytes: number;
   maxSubscribers: number;
   maxClients: number;
-  onFull: OnFull;
+  onFull: OnFull | undefined;
   maxWaitMs: number;
   slowSubscriberMs: number;
+  unblockAfterMs: number;
   logger: Logger;
 }
 
-const schema = z.object({
-  ringBytes: z
-    .number()
-    .refine(Ring.isValidCapacity, "must be a power of two from 1024 to 268435456")
-    .optional(),
-  maxSubscribers: z
-    .number()
-    .int()
-    .min(1, "must be a positive integer")
-    .max(1 << 20, "must be at most 1048576")
-    .optional(),
-  maxClients: z
-    .number()
-    .int()
-    .min(1, "must be a positive integer")
-    .max(1024, "must be at most 1024")
-    .optional(),
-  onFull: z.enum(["wait", "throw", "drop"]).optional(),
-  maxWaitMs: z.number().min(0, "must be >= 0").max(10_000, "must be at most 10000").optional(),
-  slowSubscriberMs: z.number().min(0, "must be >= 0").optional(),
-  logger: loggerSchema.optional(),
-});
+const schema = z
+  .object({
+    ringBytes: z
+      .number()
+      .refine(Ring.isValidCapacity, "must be a power of two from 1024 to 268435456")
+      .optional(),
+    maxSubscribers: z
+      .number()
+      .int()
+      .min(1, "must be a positive integer")
+      .max(1 << 20, "must be at most 1048576")
+      .optional(),
+    maxClients: z
+      .number()
+      .int()
+      .min(1, "must be a positive integer")
+      .max(1024, "must be at most 1024")
+      .optional(),
+    onFull: z.enum(["wait", "throw", "drop"]).optional(),
+    maxWaitMs: z.number().min(0, "must be >= 0").max(10_000, "must be at most 10000").optional(),
+    slowSubscriberMs: z.number().min(0, "must be >= 0").optional(),
+    unblockAfterMs: z
+      .number()
+      .int()
+      .min(100, "must be an integer from 100 to 60000")
+      .max(60_000, "must be an integer from 100 to 60000")
+      .optional(),
+    logger: loggerSchema.optional(),
+  })
+  .strict();
 
 /** Validates WorkerBus options up front; throws InvalidOptionsError naming the bad option. */
 export function resolveWorkerBusOptions(options: WorkerBusOptions | undefined): ResolvedWorkerBusOptions {
@@ -66,9 +85,35 @@ export function resolveWorkerBusOptions(options: WorkerBusOptions | undefined): 
     ringBytes: parsed.data.ringBytes ?? 1 << 22,
     maxSubscribers: parsed.data.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
     maxClients: parsed.data.maxClients ?? 64,
-    onFull: parsed.data.onFull ?? "wait",
+    onFull: parsed.data.onFull,
     maxWaitMs: parsed.data.maxWaitMs ?? 100,
     slowSubscriberMs: parsed.data.slowSubscriberMs ?? 5000,
+    unblockAfterMs: parsed.data.unblockAfterMs ?? 3000,
     logger: parsed.data.logger ?? console,
   };
+}
+
+/** Stop's options: how long undelivered events may hold it (see WorkerBus.stop). */
+export interface WorkerStopOptions {
+  /** After this long, what is left undelivered is dropped and counted in droppedOnStop. Default 5000. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_STOP_TIMEOUT_MS = 5000;
+
+const stopSchema = z
+  .object({
+    timeoutMs: z
+      .number()
+      .int("must be an integer from 0 to 3600000")
+      .min(0, "must be an integer from 0 to 3600000")
+      .max(3_600_000, "must be an integer from 0 to 3600000")
+      .optional(),
+  })
+  .strict();
+
+export function resolveStopOptions(options: WorkerStopOptions | undefined): { timeoutMs: number } {
+  const parsed = stopSchema.safeParse(options ?? {});
+  if (!parsed.success) throw optionsError(parsed.error);
+  return { timeoutMs: parsed.data.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS };
 }

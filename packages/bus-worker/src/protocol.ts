@@ -9,9 +9,10 @@ import type { ThreadbusErrorCode } from "@threadbus/core";
 
 /** Client -> dispatcher, on the client's control port. */
 export type ClientMessage =
-  | { type: "port"; client: number; token: number; port: MessagePort }
+  /** A new subscription's port and delivery ring, ahead of its subscribe record. */
+  | { type: "port"; client: number; token: number; port: MessagePort; ring: SharedArrayBuffer }
   /** Sent by the starting thread: a new client (from bus.handle()) and its control port. */
-  | { type: "client"; client: number; port: MessagePort };
+  | { type: "client"; client: number; nonce: number; port: MessagePort };
 
 export interface SerializedError {
   code: ThreadbusErrorCode | "INTERNAL";
@@ -23,29 +24,16 @@ export interface SerializedError {
 export type DispatcherMessage =
   | { type: "reply"; token: number; ok: true; value: number }
   | { type: "reply"; token: number; ok: false; error: SerializedError }
+  /** A subscription of this client was removed: its ring ends after what it holds. */
+  | { type: "removed"; id: string }
   /** The dispatcher drained the ring after stop and is about to exit. */
   | { type: "finished" }
-  /** A warning for the starting thread's logger (a slow "block" subscriber). */
+  /** A warning for the starting thread's logger (a slow "block" subscriber, a torn record). */
   | { type: "warning"; message: string };
-
-/**
- * Dispatcher -> subscriber, on the subscription's port: a Uint8Array (its buffer transferred) is a batch of events
- * (codec.ts); this object ends the subscription, carrying the dispatcher's final counters.
- */
-export interface EndMessage {
-  type: "end";
-  dropped: number;
-  delivered: number;
-}
-
-/** Subscriber -> dispatcher: a number returns that many credits; "closing" lifts the limit. */
-export type SubscriberMessage = number | "closing";
 
 /** workerData of the dispatcher worker. */
 export interface DispatcherWorkerData {
   buffer: SharedArrayBuffer;
-  ringOffset: number;
-  countersOffset: number;
   control: MessagePort;
   admin: MessagePort;
   slowSubscriberMs: number;

@@ -5,6 +5,7 @@ import {
   HEADER_WORDS,
   kCapacity,
   kHead,
+  kRingOffset,
   kSleeping,
   kTail,
   POSITION_MASK,
@@ -19,15 +20,26 @@ export const PADDING_TYPE = 0x7fff_ffff;
 export const CLAIM_FULL = -1;
 export const CLAIM_CLOSED = -2;
 
+/** What the consumer finds at the head when the next record is claimed but not yet published. */
+export interface PendingClaim {
+  /** The head position (30-bit) the record starts at. */
+  readonly position: number;
+  /** The claimed length in bytes, or 0 if the claimer has not even marked its claim yet. */
+  readonly length: number;
+  /** The claiming client (thread slot), or -1 when not yet marked. */
+  readonly client: number;
+}
+
 /** An event whose record exceeds a quarter of the ring: it could never be queued behind others. */
 export class RecordTooLargeError extends InvalidEventError {
   constructor(
     readonly recordBytes: number,
     readonly maxRecordBytes: number,
+    field = "data",
   ) {
     super(
-      `invalid event: data: the encoded event takes ${recordBytes} bytes, more than the ${maxRecordBytes} bytes a record may take (a quarter of the ring; raise ringBytes)`,
-      "data",
+      `invalid event: ${field}: the encoded event takes ${recordBytes} bytes, more than the ${maxRecordBytes} bytes a record may take (a quarter of the ring; raise ringBytes)`,
+      field,
     );
   }
 }
@@ -35,13 +47,20 @@ export class RecordTooLargeError extends InvalidEventError {
 /**
  * A many-producer, single-consumer ring of variable-length records in a SharedArrayBuffer, after
  * Agrona's ManyToOneRingBuffer:
- * - a producer claims space with a CAS on the tail, writes its record, then publishes it by storing
- *   the record's length last (Atomics.store), so the consumer never sees a half-written record;
- * - a record that would cross the end of the ring claims the rest of the ring as well and writes a
- *   padding record there, so every record is contiguous;
- * - the single consumer reads records in claim order, and after reading zeroes their bytes (a zero
- *   length means "not yet published") and advances the head, which frees the space.
- * Stop claims its record with CLOSED_BIT set in the same CAS, so no claim can ever follow it.
+ * - a producer claims space with a CAS on the tail and at once marks the claim: the record's
+ *   length *negated* and its client's number, so a record left half-written by a thread that died
+ *   is visible with its size and its owner;
+ * - it writes the record, then publishes it with one CAS of the length word from negative to
+ *   positive: the consumer never sees a half-written record, and a producer whose claim was
+ *   skipped as torn in the meantime learns it (its CAS fails);
+ * - a record that would cross the end of the ring claims the rest of the ring as well and writes
+ *   a padding record there, so every record is contiguous;
+ * - the single consumer reads records in claim order, zeroes them after reading (a zero length
+ *   means "claimed, not yet marked") and advances the head, which frees the space.
+ * Stop sets CLOSED_BIT on the tail word, so no claim can ever follow it.
+ *
+ * Who may call what: tryClaim/publish/abandon from any producer thread; read/pendingClaim/
+ * skipTorn from the consumer (the dispatcher) only; the getters from any thread.
  */
 export class Ring {
   readonly header: Int32Array;
@@ -53,9 +72,10 @@ export class Ring {
   readonly maxRecordBytes: number;
   readonly #mask: number;
 
-  constructor(buffer: SharedArrayBuffer, ringOffset: number) {
+  constructor(buffer: SharedArrayBuffer) {
     this.header = new Int32Array(buffer, 0, HEADER_WORDS);
     this.capacity = Atomics.load(this.header, kCapacity);
+    const ringOffset = Atomics.load(this.header, kRingOffset);
     this.bytes = new Uint8Array(buffer, ringOffset, this.capacity);
     this.buffer = Buffer.from(buffer, ringOffset, this.capacity);
     this.words = new Int32Array(buffer, ringOffset, this.capacity >> 2);
@@ -73,11 +93,6 @@ export class Ring {
     );
   }
 
-  /** Writes the capacity into a fresh shared header (the creator's job, before anyone reads it). */
-  static initialize(buffer: SharedArrayBuffer, capacity: number): void {
-    Atomics.store(new Int32Array(buffer, 0, HEADER_WORDS), kCapacity, capacity);
-  }
-
   get closed(): boolean {
     return (Atomics.load(this.header, kTail) & CLOSED_BIT) !== 0;
   }
@@ -89,11 +104,16 @@ export class Ring {
     );
   }
 
+  /** The consumer's position (30-bit). */
+  get head(): number {
+    return Atomics.load(this.header, kHead);
+  }
+
   /**
-   * Claims room for a record of `length` bytes (frame included). Returns the byte offset to write
-   * at, CLAIM_FULL, or CLAIM_CLOSED. With `close`, the same CAS marks the ring closed.
+   * Producer: claims room for a record of `length` bytes (frame included) for `client`. Returns
+   * the byte offset to write at, CLAIM_FULL, or CLAIM_CLOSED.
    */
-  tryClaim(length: number, close = false): number {
+  tryClaim(length: number, client: number): number {
     if (length > this.maxRecordBytes) throw new RecordTooLargeError(length, this.maxRecordBytes);
     const header = this.header;
     const aligned = align(length, FRAME_BYTES);
@@ -106,30 +126,45 @@ export class Ring {
       const padding = aligned > toEnd ? toEnd : 0;
       const needed = padding + aligned;
       if (((tail - head) & POSITION_MASK) + needed > this.capacity) return CLAIM_FULL;
-      const next = ((tail + needed) & POSITION_MASK) | (close ? CLOSED_BIT : 0);
-      if (Atomics.compareExchange(header, kTail, tail, next) !== tail) continue;
-      if (padding === 0) return index;
+      if (Atomics.compareExchange(header, kTail, tail, (tail + needed) & POSITION_MASK) !== tail) continue;
       const words = this.words;
-      words[(index >> 2) + 1] = PADDING_TYPE;
-      Atomics.store(words, index >> 2, padding);
-      return 0;
+      let at = index;
+      if (padding !== 0) {
+        words[(index >> 2) + 1] = PADDING_TYPE;
+        Atomics.store(words, index >> 2, padding);
+        at = 0;
+      }
+      // Mark the claim at once (straight-line code: a terminated thread stops only at a call or a
+      // loop edge), so a claim whose thread dies is seen with its size and owner, never as a hole.
+      words[(at >> 2) + 1] = -(client + 1);
+      Atomics.store(words, at >> 2, -length);
+      return at;
     }
   }
 
-  /** Publishes a claimed record: its type, then its length last. Wakes a sleeping consumer. */
-  publish(offset: number, length: number, type: number): void {
+  /**
+   * Producer: publishes a claimed, written record. Returns false if the consumer skipped it as
+   * torn meanwhile (the producer stalled past the deadline): the record is lost, and counted.
+   * Wakes a sleeping consumer.
+   */
+  publish(offset: number, length: number, type: number): boolean {
     const words = this.words;
     words[(offset >> 2) + 1] = type;
-    Atomics.store(words, offset >> 2, length);
+    if (Atomics.compareExchange(words, offset >> 2, -length, length) !== -length) return false;
+    this.wakeConsumer();
+    return true;
+  }
+
+  /** Wakes the consumer if it said it sleeps: notifying costs ~3 µs, loading the flag ~0.01 µs. */
+  wakeConsumer(): void {
     const header = this.header;
-    // Notifying costs ~3 µs; loading the flag ~0.01 µs. Only a consumer that said it sleeps is woken.
     if (Atomics.load(header, kSleeping) !== 0) {
       Atomics.store(header, kSleeping, 0);
       Atomics.notify(header, kSleeping);
     }
   }
 
-  /** Wakes a sleeping consumer without publishing (stop, abort). */
+  /** Wakes the consumer whatever its flag says (stop, abort, a subscriber that made room). */
   wake(): void {
     Atomics.store(this.header, kSleeping, 0);
     Atomics.notify(this.header, kSleeping);
@@ -143,7 +178,7 @@ export class Ring {
 
   /** Consumer: true if a record may be waiting (claimed, perhaps not yet published). */
   hasClaimed(): boolean {
-    return (Atomics.load(this.header, kTail) & POSITION_MASK) - Atomics.load(this.header, kHead) !== 0;
+    return (Atomics.load(this.header, kTail) & POSITION_MASK) !== Atomics.load(this.header, kHead);
   }
 
   /**
@@ -163,7 +198,7 @@ export class Ring {
     while (head !== tail && count < limit) {
       const index = head & mask;
       const length = Atomics.load(words, index >> 2);
-      if (length === 0) break; // claimed, not yet published: order requires waiting for it
+      if (length <= 0) break; // claimed, not yet published: order requires waiting for it
       if (length < FRAME_BYTES || length > this.capacity - index)
         throw new Error(`threadbus ring corrupted: record of ${length} bytes at ${index}`);
       const type = words[(index >> 2) + 1]!;
@@ -175,6 +210,52 @@ export class Ring {
     }
     if (head !== start) this.#free(start, head);
     return count;
+  }
+
+  /** Consumer: the claimed-but-unpublished record at the head, or null if there is none. */
+  pendingClaim(): PendingClaim | null {
+    const head = Atomics.load(this.header, kHead);
+    if ((Atomics.load(this.header, kTail) & POSITION_MASK) === head) return null;
+    const index = head & this.#mask;
+    const length = Atomics.load(this.words, index >> 2);
+    if (length > 0) return null;
+    const marker = this.words[(index >> 2) + 1]!;
+    return { position: head, length: -length, client: length < 0 && marker < 0 ? -marker - 1 : -1 };
+  }
+
+  /**
+   * Consumer: skips the unpublished record at the head as torn (after Agrona's unblock()): the
+   * caller decided its producer is dead or stalled past a deadline. A marked claim is skipped by
+   * its size, in one CAS that a late publish would lose. An unmarked one (its thread died between
+   * the claim and the mark) is skipped up to the next record that is marked or published, if the
+   * bytes up to it are all zero, else up to the tail. Returns true if something was skipped.
+   */
+  skipTorn(claim: PendingClaim): boolean {
+    const header = this.header;
+    const words = this.words;
+    const head = Atomics.load(header, kHead);
+    if (head !== claim.position) return false;
+    const tail = Atomics.load(header, kTail) & POSITION_MASK;
+    if (tail === head) return false;
+    const index = head & this.#mask;
+    if (claim.length > 0) {
+      if (Atomics.compareExchange(words, index >> 2, -claim.length, 0) !== -claim.length) return false;
+      this.#free(head, (head + align(claim.length, FRAME_BYTES)) & POSITION_MASK);
+      return true;
+    }
+    if (Atomics.load(words, index >> 2) !== 0) return false;
+    let end = head;
+    for (;;) {
+      end = (end + FRAME_BYTES) & POSITION_MASK;
+      if (end === tail) break;
+      const at = end & this.#mask;
+      // A claim never crosses the end of the ring: an unmarked one ends there at the latest.
+      if (at === 0) break;
+      if (Atomics.load(words, at >> 2) !== 0) break;
+      if (words[(at >> 2) + 1] !== 0) return false; // bytes written past a length that is still zero
+    }
+    this.#free(head, end);
+    return true;
   }
 
   /** Zeroes [from, to) so a stale length is never read as published, then hands the space back. */

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { once } from "node:events";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { BusClosedError, InvalidOptionsError, WorkerFailedError } from "@threadbus/core";
@@ -6,30 +7,43 @@ import { type AdminApi, type InspectResult, portEndpoint } from "./admin.js";
 import { BusClient, type ClientConfig } from "./client.js";
 import { clientInspections } from "./client_counters.js";
 import {
+  CLIENT_FREE,
   DispatcherState,
+  kConsumedRecords,
   kDispatcherState,
-  kMaxClients,
-  kMaxSubscribers,
-  kNextClient,
+  kDroppedOnStop,
+  kSpaceSeq,
+  kStopTimeoutMs,
   sharedLayout,
+  writeLayout,
 } from "./constants.js";
-import { resolveWorkerBusOptions, type WorkerBusOptions } from "./options.js";
+import { NAME_TABLE_BYTES } from "./names.js";
+import {
+  resolveStopOptions,
+  resolveWorkerBusOptions,
+  type WorkerBusOptions,
+  type WorkerStopOptions,
+} from "./options.js";
 import type { ClientMessage, DispatcherWorkerData } from "./protocol.js";
-import { Ring } from "./ring.js";
 import { kDispatcherWorker } from "./symbols.js";
 
 /**
  * What another thread needs to use the bus: pass it to that thread (workerData or postMessage)
- * with `port` in the transfer list, and call `attach(handle)` there. Each handle is for one thread.
+ * with `port` in the transfer list, and call `attach(handle)` there. Each handle is for one
+ * thread, once; its slot is given back when that thread detaches or dies (or when `port` is
+ * closed unused).
  */
 export interface WorkerBusHandle extends ClientConfig {
   port: MessagePort;
 }
 
+/** How long after stop's own timeout a dispatcher that has not finished is terminated. */
+const STOP_GRACE_MS = 2000;
+
 /**
  * The worker bus: publishers on any thread write events into one SharedArrayBuffer ring; one
- * dispatcher worker drains it in order and posts matched events, in batches, to each
- * subscription's own MessagePort. The same EventBus API and rules as the in-thread Bus.
+ * dispatcher worker drains it in order and copies matched events into each subscription's own
+ * shared-memory ring. The same EventBus API and rules as the in-thread Bus.
  */
 export class WorkerBus extends BusClient {
   readonly #worker: Worker;
@@ -55,76 +69,97 @@ export class WorkerBus extends BusClient {
       this.#failed(error);
     });
     worker.once("exit", (code) => {
-      if (Atomics.load(this.header, kDispatcherState) !== DispatcherState.finished)
-        this.#failed(new Error(`the dispatcher worker exited with code ${code}`));
+      if (Atomics.load(this.header, kDispatcherState) === DispatcherState.finished) this.complete();
+      else this.#failed(new Error(`the dispatcher worker exited with code ${code}`));
     });
   }
 
   /** Starts the dispatcher worker; resolves once it runs. Throws InvalidOptionsError for bad options. */
   static async start(options?: WorkerBusOptions): Promise<WorkerBus> {
     const resolved = resolveWorkerBusOptions(options);
-    const layout = sharedLayout(resolved.ringBytes, resolved.maxSubscribers, resolved.maxClients);
+    const layout = sharedLayout(
+      resolved.ringBytes,
+      resolved.maxSubscribers,
+      resolved.maxClients,
+      NAME_TABLE_BYTES,
+    );
     const buffer = new SharedArrayBuffer(layout.byteLength);
-    Ring.initialize(buffer, resolved.ringBytes);
-    const header = new Int32Array(buffer, 0, 64);
-    Atomics.store(header, kMaxSubscribers, resolved.maxSubscribers);
-    Atomics.store(header, kMaxClients, resolved.maxClients);
+    writeLayout(buffer, layout, resolved.unblockAfterMs);
+    const nonce = newNonce();
+    Atomics.store(new Int32Array(buffer, layout.clientsOffset, resolved.maxClients), 0, -nonce);
     const control = new MessageChannel();
     const admin = new MessageChannel();
     const workerData: DispatcherWorkerData = {
       buffer,
-      ringOffset: layout.ringOffset,
-      countersOffset: layout.countersOffset,
       control: control.port2,
       admin: admin.port2,
       slowSubscriberMs: resolved.slowSubscriberMs,
+    };
+    const config: ClientConfig = {
+      buffer,
+      client: 0,
+      nonce,
+      onFull: resolved.onFull,
+      maxWaitMs: resolved.maxWaitMs,
     };
     const worker = new Worker(new URL("./dispatcher_worker.js", import.meta.url), {
       workerData,
       transferList: [control.port2, admin.port2],
     });
-    const config: ClientConfig = {
-      buffer,
-      ringOffset: layout.ringOffset,
-      countersOffset: layout.countersOffset,
-      client: 0,
-      onFull: resolved.onFull,
-      maxWaitMs: resolved.maxWaitMs,
-    };
-    const bus = new WorkerBus(config, control.port1, worker, admin.port1, resolved);
+    let bus: WorkerBus;
+    try {
+      bus = new WorkerBus(config, control.port1, worker, admin.port1, resolved);
+    } catch (error) {
+      await worker.terminate();
+      throw error;
+    }
     try {
       await once(worker, "online");
     } catch (error) {
       throw new WorkerFailedError("the dispatcher worker failed to start", { cause: error });
     }
-    Atomics.store(header, kDispatcherState, DispatcherState.running);
+    Atomics.store(bus.header, kDispatcherState, DispatcherState.running);
     return bus;
   }
 
   /**
    * A handle for one other thread to `attach()` with (transfer `handle.port`). Throws
-   * InvalidOptionsError once maxClients threads use the bus, BusClosedError after stop.
+   * InvalidOptionsError while maxClients threads use the bus, BusClosedError after stop.
    */
   handle(): WorkerBusHandle {
     if (this.failure) throw this.failure;
     if (this.closed) throw new BusClosedError();
-    const client = Atomics.add(this.header, kNextClient, 1) + 1;
-    const max = Atomics.load(this.header, kMaxClients);
-    if (client >= max)
+    const clients = this.shared.clients;
+    const nonce = newNonce();
+    let client = -1;
+    for (let slot = 1; slot < clients.length; slot++) {
+      if (Atomics.compareExchange(clients, slot, CLIENT_FREE, nonce) === CLIENT_FREE) {
+        client = slot;
+        break;
+      }
+    }
+    if (client < 0)
       throw new InvalidOptionsError(
-        `options.maxClients: at most ${max} threads may use this bus`,
+        `options.maxClients: all ${clients.length} thread slots of this bus are in use (a slot is given back when its thread detaches or dies)`,
         "options.maxClients",
       );
     const channel = new MessageChannel();
-    const message: ClientMessage = { type: "client", client, port: channel.port2 };
+    const message: ClientMessage = { type: "client", client, nonce, port: channel.port2 };
     this.control.postMessage(message, [channel.port2]);
-    return { ...this.config, client, port: channel.port1 };
+    return {
+      buffer: this.config.buffer,
+      client,
+      nonce,
+      onFull: this.config.onFull,
+      maxWaitMs: this.config.maxWaitMs,
+      port: channel.port1,
+    };
   }
 
   /**
-   * Subscriptions, ring occupancy, events/s, the slowest subscribers and the match cache, from the
-   * dispatcher (over comlink), with the totals and per-thread counters from shared memory: the
-   * shape the in-thread Bus's inspect() returns too (see BusInspection in @threadbus/core).
+   * Subscriptions, threads, ring occupancy, events/s, the slowest subscribers and the match cache,
+   * from the dispatcher (over comlink), with the totals and per-thread counters from shared
+   * memory: the shape the in-thread Bus's inspect() returns too (BusInspection in @threadbus/core).
    */
   async inspect(): Promise<InspectResult> {
     if (this.failure) throw this.failure;
@@ -132,21 +167,30 @@ export class WorkerBus extends BusClient {
     return {
       ...fromDispatcher,
       stats: this.stats(),
-      clients: clientInspections(this.config, this.header, fromDispatcher.subscriptions),
+      clients: clientInspections(this.shared, fromDispatcher.subscriptions),
     };
   }
 
-  stop(): Promise<void> {
+  /**
+   * Stops the bus, in order: closed at once (sends return false, subscribes reject), while the
+   * dispatcher still delivers everything accepted before the call, then ends every subscription
+   * after what it holds. A subscriber that does not read cannot hold it: after `timeoutMs`
+   * (default 5000) what is left is dropped and counted in droppedOnStop. Always resolves in
+   * bounded time: a dispatcher that has not finished `timeoutMs` + 2 s later is terminated.
+   */
+  stop(options?: WorkerStopOptions): Promise<void> {
     if (this.#stopPromise) return this.#stopPromise;
+    const { timeoutMs } = resolveStopOptions(options);
     this.markClosed();
+    Atomics.store(this.header, kStopTimeoutMs, timeoutMs);
     this.ring.close();
-    this.wakeDispatcher();
+    Atomics.add(this.header, kSpaceSeq, 1);
+    Atomics.notify(this.header, kSpaceSeq);
     this.#stopPromise = (async () => {
+      const timer = setTimeout(() => void this.#terminate(), timeoutMs + STOP_GRACE_MS);
       await this.finished();
       if (this.failure === null) Atomics.store(this.header, kDispatcherState, DispatcherState.finished);
       this.#adminPort.close();
-      // The worker exits by itself once its ports close; a stuck one must not hold the process.
-      const timer = setTimeout(() => void this.#worker.terminate(), 5000);
       await this.#exited;
       clearTimeout(timer);
     })();
@@ -161,6 +205,24 @@ export class WorkerBus extends BusClient {
     return this.#worker;
   }
 
+  /** Stop's last resort: the dispatcher did not finish in time. What it left is counted, then the bus ends. */
+  async #terminate(): Promise<void> {
+    if (Atomics.load(this.header, kDispatcherState) === DispatcherState.finished) {
+      await this.#worker.terminate();
+      return;
+    }
+    Atomics.store(this.header, kDispatcherState, DispatcherState.finished);
+    this.logger.error(`threadbus: the dispatcher did not finish within stop's timeout; terminating it`);
+    await this.#worker.terminate();
+    // The dispatcher is gone, so this thread may write its counters: what it never read is lost.
+    const counters = this.shared.counters;
+    const stats = this.stats();
+    counters[kDroppedOnStop]! += stats.queued;
+    counters[kConsumedRecords]! += stats.queued;
+    this.complete();
+    this.#adminPort.close();
+  }
+
   #failed(cause: unknown): void {
     if (Atomics.load(this.header, kDispatcherState) === DispatcherState.finished) return;
     Atomics.store(this.header, kDispatcherState, DispatcherState.failed);
@@ -168,4 +230,9 @@ export class WorkerBus extends BusClient {
     this.fail(new WorkerFailedError("dispatcher worker failed", { cause }));
     this.#adminPort.close();
   }
+}
+
+/** A random positive Int32: proves a handle came from this bus's handle() (attach checks it). */
+function newNonce(): number {
+  return randomInt(1, 0x7fff_ffff);
 }

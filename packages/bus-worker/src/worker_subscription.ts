@@ -1,193 +1,273 @@
-import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import {
-  BufferedSubscription,
-  type BusEvent,
-  MAX_BUFFER_SIZE,
-  type OverflowPolicy,
-  type Subscription,
-  type SubscriptionStats,
-} from "@threadbus/core";
-import { readBatch } from "./batch.js";
-import type { EndMessage } from "./protocol.js";
+import type { MessagePort } from "node:worker_threads";
+import type { BusEvent, Subscription, SubscriptionStats } from "@threadbus/core";
+import type { BodyNames } from "./codec.js";
+import { DeliveryReader, deliveryBufferSize, deliveryCounters } from "./delivery.js";
 
 /** What a subscription needs from the bus client that owns it. */
 export interface SubscriptionOwner {
   unsubscribe(id: string): Promise<boolean>;
-  /** The dispatcher's drops and deliveries for the subscription in `slot`, from shared memory. */
-  dispatcherCounters(slot: number): { dropped: number; delivered: number };
-  /** Counts drops made on this thread (drop-oldest evictions) in the shared stats. */
-  countDropped(count: number): void;
   forget(id: string): void;
+  readonly names: BodyNames;
+  wakeDispatcher(): void;
 }
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
 /**
- * A subscription as its thread sees it: batches arrive on its own MessagePort and are decoded into
- * a core BufferedSubscription (same iterator semantics as the in-thread Bus). Consumed events go
- * back to the dispatcher as credits, half a buffer at a time, so a "block" subscriber never holds
- * more than bufferSize events and never starves (it returns credit before it can run dry).
+ * A subscription as its thread sees it: events arrive in its delivery ring (delivery.ts) and are
+ * taken from there only when its consumer asks, so the subscription never holds more than
+ * `bufferSize` events its consumer has not taken. Two ways to consume, one at a time:
+ * - `for await`: one promise per event (the language's), resolved at once while events wait;
+ * - `nextBatch()`: every waiting event in one array, one promise per batch (the core Subscriber
+ *   uses it).
+ * After close() (or the bus's stop) the iterator yields what is already buffered, then ends.
  */
 export class WorkerSubscription<D = unknown> implements Subscription<D> {
-  readonly #inner: BufferedSubscription<D>;
+  readonly id: string;
+  readonly system: string;
+  readonly kind: string;
+  readonly #ring: SharedArrayBuffer;
   readonly #port: MessagePort;
+  readonly #reader: DeliveryReader;
   readonly #owner: SubscriptionOwner;
-  readonly #overflow: OverflowPolicy;
-  readonly #creditEvery: number;
-  #slot = -1;
-  #returned = 0;
-  /** Events handed to the inner buffer (an upper bound of those consumed). */
-  #offered = 0;
-  /** The dispatcher's counters once the subscription ended (its slot may be reused after). */
-  #final: { dropped: number; delivered: number } | null = null;
-  readonly #onMessage = (message: Uint8Array | EndMessage) => this.#handle(message);
-  readonly #onEvent = (system: string, kind: string, path: string, data: unknown, hasData: boolean) => {
-    this.#offered++;
-    this.#inner.offer((hasData ? { system, kind, path, data } : { system, kind, path }) as BusEvent<D>);
-  };
+  /** Events taken from the ring and not yet handed to the consumer. */
+  #queue: BusEvent<D>[] = [];
+  #head = 0;
+  #received = 0;
+  /** Consumed events not yet reported to the dispatcher; reported in bursts (low watermark). */
+  #unreported = 0;
+  readonly #reportEvery: number;
+  #busy = false;
+  #iterated = false;
+  #closing = false;
+  #closePromise: Promise<void> | null = null;
+  /** The dispatcher removed the subscription (its ring says when the last entry was read). */
+  #removed = false;
+  /** Ended locally: the bus failed or this thread left; the ring will not be read again. */
+  #abandoned = false;
+  #failure: unknown = undefined;
+  #onEnd: Array<() => void> = [];
 
   constructor(
     id: string,
     system: string,
     kind: string,
-    bufferSize: number,
-    overflow: OverflowPolicy,
+    ring: SharedArrayBuffer,
     port: MessagePort,
     owner: SubscriptionOwner,
   ) {
-    this.#overflow = overflow;
-    this.#creditEvery = Math.max(1, Math.ceil(bufferSize / 2));
+    this.id = id;
+    this.system = system;
+    this.kind = kind;
+    this.#ring = ring;
     this.#port = port;
     this.#owner = owner;
-    // The dispatcher enforces bufferSize with credits for "block" and "drop-newest"; only
-    // "drop-oldest" needs the local buffer bounded (the oldest events are here).
-    const local =
-      overflow === "drop-oldest" ? { bufferSize, overflow } : { bufferSize: MAX_BUFFER_SIZE, overflow };
-    this.#inner = new BufferedSubscription<D>(id, system, kind, local, () => this.#close());
-    port.on("message", this.#onMessage);
-  }
-
-  /** Called once the dispatcher applied the subscribe. */
-  activate(slot: number): void {
-    this.#slot = slot;
-  }
-
-  get id(): string {
-    return this.#inner.id;
-  }
-
-  get system(): string {
-    return this.#inner.system;
-  }
-
-  get kind(): string {
-    return this.#inner.kind;
+    this.#reader = new DeliveryReader(ring, port, owner.names, () => owner.wakeDispatcher());
+    this.#reportEvery = Math.max(1, deliveryBufferSize(ring) >> 2);
   }
 
   get closed(): boolean {
-    return this.#inner.closed;
+    return this.#closing || this.#removed || this.#abandoned;
   }
 
   close(): Promise<void> {
-    return this.#inner.close();
+    if (this.#closePromise) return this.#closePromise;
+    this.beginClose();
+    this.#closePromise =
+      this.#removed || this.#abandoned ? Promise.resolve() : this.#owner.unsubscribe(this.id).then(() => {});
+    return this.#closePromise;
   }
 
   /**
-   * Exact as of the dispatcher's progress: `delivered` and dispatcher-side drops come from shared
-   * memory, and events posted but not yet taken off the port count as buffered.
+   * The subscription is going (close(), or an unsubscribe of its id from this thread): from now
+   * on it takes whatever is in flight, without the bufferSize limit, so the dispatcher never waits
+   * on it while the unsubscribe travels.
    */
+  beginClose(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#reader.close();
+    void this.#drainWhileClosing();
+  }
+
+  /** Runs `callback` once the subscription has ended (e.g. to remove an abort listener). */
+  onEnd(callback: () => void): void {
+    if (this.#removed || this.#abandoned) callback();
+    else this.#onEnd.push(callback);
+  }
+
+  /** The dispatcher removed this subscription (its control message says so): no entry will follow. */
+  removed(): void {
+    if (this.#removed) return;
+    this.#removed = true;
+    this.#ended();
+  }
+
+  /** The bus failed: the consumer gets what is buffered, then `error`. */
+  fail(error: unknown): void {
+    if (this.#abandoned) return;
+    this.#failure = error;
+    this.abandon();
+  }
+
+  /** This thread leaves the bus: the subscription ends after what it holds. */
+  abandon(): void {
+    if (this.#abandoned) return;
+    this.#pull();
+    this.#abandoned = true;
+    this.#reader.interrupt();
+    this.#ended();
+  }
+
   stats(): SubscriptionStats {
-    this.drain();
-    const local = this.#inner.stats();
-    const remote = this.#final ?? this.#remote();
-    const inFlight = Math.max(0, remote.delivered - local.delivered);
+    const { delivered, dropped, skips, backlogged } = deliveryCounters(this.#ring);
     return {
-      delivered: Math.max(remote.delivered, local.delivered),
-      received: local.received,
-      dropped: local.dropped + remote.dropped,
-      buffered: local.buffered + inFlight,
+      delivered,
+      received: this.#received,
+      dropped,
+      buffered: Math.max(0, delivered - skips - this.#received + backlogged),
     };
-  }
-
-  #remote(): { dropped: number; delivered: number } {
-    return this.#slot >= 0 ? this.#owner.dispatcherCounters(this.#slot) : { dropped: 0, delivered: 0 };
-  }
-
-  /** Takes every batch already posted to this subscription, synchronously. */
-  drain(): void {
-    if (this.#final !== null) return;
-    for (let m = receiveMessageOnPort(this.#port); m !== undefined; m = receiveMessageOnPort(this.#port))
-      this.#handle(m.message as Uint8Array | EndMessage);
-  }
-
-  /** Ends the iterator: it yields what is buffered, then ends (or throws `error`). */
-  end(error?: unknown, final?: { dropped: number; delivered: number }): void {
-    if (this.#final !== null) return;
-    this.#final = final ?? this.#remote();
-    this.#port.off("message", this.#onMessage);
-    this.#port.close();
-    this.#owner.forget(this.id);
-    this.#inner.end(error);
-  }
-
-  /** Lifts the credit limit at the dispatcher (closing: deliver what is in flight, then end). */
-  releaseDispatcher(): void {
-    this.#port.postMessage("closing");
   }
 
   [Symbol.asyncIterator](): AsyncIterator<BusEvent<D>> {
-    const iterator = this.#inner[Symbol.asyncIterator]();
-    const counted = this.#overflow !== "drop-oldest";
+    if (this.#iterated) throw new TypeError(`subscription ${this.id} is already being iterated`);
+    this.#iterated = true;
     return {
       next: () => {
-        // An event taken from the buffer is counted at once; one handed to a waiting consumer is
-        // counted when its batch is read (#handle). No promise per event is spent on credits.
-        const next = iterator.next();
-        if (counted) this.#returnCredits();
-        return next;
+        if (this.#busy)
+          return Promise.reject(new TypeError("next() called while a previous next() is pending"));
+        const event = this.#take();
+        return event !== undefined ? Promise.resolve({ done: false, value: event }) : this.#nextSlow();
       },
-      return: () => iterator.return!(),
+      return: async () => {
+        await this.close();
+        return DONE;
+      },
     };
   }
 
   /**
-   * Every buffered event at once (the core Subscriber's fast path: one promise per batch, and a
-   * delivered batch usually lands whole). Credits are returned as for the iterator.
+   * Every waiting event at once, waiting for at least one; null once the subscription ended (or
+   * its end error, once). Use either this or the iterator.
    */
   nextBatch(): Promise<BusEvent<D>[] | null> {
-    const batch = this.#inner.nextBatch();
-    if (this.#overflow !== "drop-oldest") this.#returnCredits();
-    return batch;
+    this.#iterated = true;
+    if (this.#busy)
+      return Promise.reject(new TypeError("nextBatch() called while a previous one is pending"));
+    const batch = this.#takeAll();
+    return batch !== null ? Promise.resolve(batch) : this.#nextBatchSlow();
   }
 
-  #returnCredits(): void {
-    // Nothing can be owed before creditEvery events arrived since the last return: skip the
-    // stats() call (an allocation per event would cost GC pauses on the subscriber's thread).
-    if (this.#offered - this.#returned < this.#creditEvery) return;
-    const received = this.#inner.stats().received;
-    const owed = received - this.#returned;
-    if (owed >= this.#creditEvery) {
-      this.#port.postMessage(owed);
-      this.#returned = received;
+  async #nextSlow(): Promise<IteratorResult<BusEvent<D>>> {
+    this.#busy = true;
+    try {
+      for (;;) {
+        const event = this.#take();
+        if (event !== undefined) return { done: false, value: event };
+        if (this.#isOver()) return this.#settleEnd(DONE);
+        await this.#reader.wait();
+      }
+    } finally {
+      this.#busy = false;
     }
   }
 
-  #handle(message: Uint8Array | EndMessage): void {
-    if (message instanceof Uint8Array) {
-      if (this.#overflow !== "drop-oldest") {
-        readBatch(message, this.#onEvent);
-        this.#returnCredits();
-      } else {
-        const before = this.#inner.stats().dropped;
-        readBatch(message, this.#onEvent);
-        const evicted = this.#inner.stats().dropped - before;
-        if (evicted > 0) this.#owner.countDropped(evicted);
+  async #nextBatchSlow(): Promise<BusEvent<D>[] | null> {
+    this.#busy = true;
+    try {
+      for (;;) {
+        const batch = this.#takeAll();
+        if (batch !== null) return batch;
+        if (this.#isOver()) return this.#settleEnd(null);
+        await this.#reader.wait();
       }
-    } else if (message.type === "end") this.end(undefined, message);
+    } finally {
+      this.#busy = false;
+    }
   }
 
-  async #close(): Promise<void> {
-    this.releaseDispatcher();
-    await this.#owner.unsubscribe(this.id);
-    this.drain();
-    this.#inner.end();
+  #take(): BusEvent<D> | undefined {
+    if (this.#reader.pendingSkips() > 0) this.#applySkips();
+    if (this.#head === this.#queue.length && !this.#pull()) return undefined;
+    const event = this.#queue[this.#head]!;
+    this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
+    this.#consumed(1);
+    return event;
+  }
+
+  #takeAll(): BusEvent<D>[] | null {
+    if (this.#reader.pendingSkips() > 0) this.#applySkips();
+    if (this.#head === this.#queue.length && !this.#pull()) return null;
+    const batch = this.#head === 0 ? this.#queue : this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
+    this.#consumed(batch.length);
+    return batch;
+  }
+
+  /** Drops the oldest events not taken yet, as many as drop-oldest asked for (they are counted already). */
+  #applySkips(): void {
+    const wanted = this.#reader.pendingSkips();
+    let skipped = 0;
+    while (skipped < wanted && (this.#head < this.#queue.length || this.#pull())) {
+      this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
+      skipped++;
+    }
+    this.#reader.skip(skipped);
+  }
+
+  /** Appends what waits in the ring to the queue; true if the queue now holds events. */
+  #pull(): boolean {
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    }
+    if (!this.#abandoned) this.#reader.read(this.#queue);
+    return this.#head < this.#queue.length;
+  }
+
+  #consumed(count: number): void {
+    this.#received += count;
+    this.#unreported += count;
+    if (this.#unreported >= this.#reportEvery || this.#head === this.#queue.length) {
+      this.#reader.consume(this.#unreported);
+      this.#unreported = 0;
+    }
+  }
+
+  /** True once nothing more can arrive and the queue is empty. */
+  #isOver(): boolean {
+    if (this.#head < this.#queue.length) return false;
+    if (this.#abandoned) return true;
+    if (!this.#reader.ended) return false;
+    if (this.#removed) this.#port.close();
+    else this.removed();
+    return true;
+  }
+
+  /** What a read of an ended, empty subscription returns: its failure once, then `done`. */
+  #settleEnd<R>(done: R): R {
+    const failure = this.#failure;
+    if (failure === undefined) return done;
+    this.#failure = undefined;
+    throw failure;
+  }
+
+  #ended(): void {
+    this.#owner.forget(this.id);
+    const callbacks = this.#onEnd;
+    this.#onEnd = [];
+    for (const callback of callbacks) callback();
+    // The port carries the bytes of large events: it stays open until every entry was read.
+    if (this.#abandoned || this.#reader.ended) this.#port.close();
+  }
+
+  /** While closing, keeps the ring empty so the dispatcher never blocks on it. */
+  async #drainWhileClosing(): Promise<void> {
+    while (!this.#abandoned && !this.#reader.ended) {
+      this.#pull();
+      await this.#reader.wait();
+    }
+    this.#pull();
   }
 }

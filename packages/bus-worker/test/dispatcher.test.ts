@@ -1,9 +1,9 @@
 import { MessageChannel } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { BusClient, type ClientConfig } from "../dist/client.js";
-import { kMaxClients, kMaxSubscribers, sharedLayout } from "../dist/constants.js";
+import { kStopTimeoutMs, sharedLayout, writeLayout } from "../dist/constants.js";
 import { Dispatcher } from "../dist/dispatcher.js";
-import { Ring } from "../dist/ring.js";
+import { NAME_TABLE_BYTES } from "../dist/names.js";
 
 /** A client on the same thread as the dispatcher: the loop is testable without a worker. */
 class InThreadClient extends BusClient {
@@ -11,42 +11,30 @@ class InThreadClient extends BusClient {
     super(config, control, console);
   }
 
-  stop(): Promise<void> {
+  stop(options?: { timeoutMs?: number }): Promise<void> {
     this.markClosed();
+    Atomics.store(this.header, kStopTimeoutMs, options?.timeoutMs ?? 5000);
     this.ring.close();
-    this.wakeDispatcher();
     return this.finished();
   }
 }
 
 function setup(ringBytes = 1 << 16) {
-  const layout = sharedLayout(ringBytes, 16, 2);
+  const layout = sharedLayout(ringBytes, 16, 2, NAME_TABLE_BYTES);
   const buffer = new SharedArrayBuffer(layout.byteLength);
-  Ring.initialize(buffer, ringBytes);
-  const header = new Int32Array(buffer, 0, 64);
-  Atomics.store(header, kMaxSubscribers, 16);
-  Atomics.store(header, kMaxClients, 2);
+  writeLayout(buffer, layout, 1000);
   const control = new MessageChannel();
   const warnings: string[] = [];
   const dispatcher = new Dispatcher({
     buffer,
-    ringOffset: layout.ringOffset,
-    countersOffset: layout.countersOffset,
     control: control.port2,
     warn: (message) => warnings.push(message),
   });
   const client = new InThreadClient(
-    {
-      buffer,
-      ringOffset: layout.ringOffset,
-      countersOffset: layout.countersOffset,
-      client: 0,
-      onFull: "throw",
-      maxWaitMs: 0,
-    },
+    { buffer, client: 0, nonce: 1, onFull: "throw", maxWaitMs: 0 },
     control.port1,
   );
-  return { dispatcher, client, running: dispatcher.run() };
+  return { dispatcher, client, running: dispatcher.run(), warnings };
 }
 
 describe("dispatcher loop (in-thread)", () => {
@@ -74,7 +62,7 @@ describe("dispatcher loop (in-thread)", () => {
     });
   });
 
-  it("counts sends still in the ring when stop is seen as droppedOnStop, and rejects a pending subscribe", async () => {
+  it("stops in order: sends and a subscribe accepted before stop are applied, then every iterator ends", async () => {
     const { client, running } = setup();
     const sub = await client.subscribe("s");
     for (let i = 0; i < 100; i++) client.send({ system: "s", kind: "k", path: String(i) });
@@ -82,14 +70,34 @@ describe("dispatcher loop (in-thread)", () => {
       () => "subscribed",
       (error: { code?: string }) => error.code,
     );
-    // The dispatcher runs on this thread, so nothing was read yet: stop drops all 100.
+    // The dispatcher runs on this thread, so nothing was read yet: stop must still deliver all 100.
     const stopped = client.stop();
     await running;
     await stopped;
-    expect(await late).toBe("BUS_CLOSED");
-    expect(client.stats()).toMatchObject({ sent: 100, delivered: 0, droppedOnStop: 100 });
-    const received: unknown[] = [];
-    for await (const e of sub) received.push(e);
-    expect(received).toEqual([]);
+    expect(await late).toBe("subscribed");
+    expect(client.send({ system: "s", kind: "k", path: "after" })).toBe(false);
+    expect(client.stats()).toMatchObject({ sent: 100, delivered: 100, droppedOnStop: 0, subscriptions: 0 });
+    const received: string[] = [];
+    for await (const e of sub) received.push(e.path);
+    expect(received).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
+  });
+
+  it("a subscriber that never reads holds stop for its timeout only; what is left is dropped and counted", async () => {
+    const { client, running } = setup();
+    const stuck = await client.subscribe("s", "", { bufferSize: 4 });
+    const other = await client.subscribe("s", "", { bufferSize: 100, overflow: "drop-newest" });
+    for (let i = 0; i < 10; i++) client.send({ system: "s", kind: "k", path: String(i) });
+    const started = performance.now();
+    await client.stop({ timeoutMs: 50 });
+    await running;
+    expect(performance.now() - started).toBeLessThan(5000);
+    // 4 fit stuck's buffer; the 5th blocked until the timeout: it and the 5 after it are dropped on stop.
+    expect(client.stats()).toMatchObject({ sent: 10, droppedOnStop: 6 });
+    expect(stuck.stats()).toMatchObject({ delivered: 4 });
+    // The 5th blocked at stuck (subscribed first) before it reached other: other has 4 as well.
+    expect(other.stats()).toMatchObject({ delivered: 4 });
+    const seen: string[] = [];
+    for await (const e of stuck) seen.push(e.path);
+    expect(seen).toEqual(["0", "1", "2", "3"]);
   });
 });

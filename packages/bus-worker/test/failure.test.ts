@@ -101,7 +101,7 @@ describe("inspect", () => {
 
   it("reports the dispatcher thread's own CPU time, which grows while it works", async () => {
     if (process.platform !== "linux") return;
-    const bus = await start();
+    const bus = await start({ onFull: "drop" });
     const before = (await bus.inspect()).dispatcherCpuMs!;
     const sub = await bus.subscribe("cpu", "", { overflow: "drop-newest", bufferSize: 16 });
     const until = Date.now() + 300;

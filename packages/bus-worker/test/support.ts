@@ -6,7 +6,8 @@ import { WorkerBus, type WorkerBusOptions } from "../dist/index.js";
 export function useBuses(): (options?: WorkerBusOptions) => Promise<WorkerBus> {
   const started: WorkerBus[] = [];
   afterEach(async () => {
-    await Promise.all(started.splice(0).map((bus) => bus.stop()));
+    // Some tests leave a "block" subscriber that never reads: stop drops what it holds after 500 ms.
+    await Promise.all(started.splice(0).map((bus) => bus.stop({ timeoutMs: 500 })));
   });
   return async (options) => {
     const bus = await WorkerBus.start(options);

@@ -1,6 +1,7 @@
 import { type BusEvent, Subscriber } from "@threadbus/core";
 import { describe, expect, it } from "vitest";
-import { codeOf, useBuses } from "./support.js";
+import { WorkerBus } from "../dist/index.js";
+import { attachedThread, codeOf, nextMessage, useBuses } from "./support.js";
 
 const event = (system: string, kind: string, path = "", data?: unknown): BusEvent =>
   data === undefined ? { system, kind, path } : { system, kind, path, data };
@@ -123,12 +124,63 @@ describe("WorkerBus full ring", () => {
     expect(bus.stats().sent).toBe(100 - refused);
   });
 
-  it('onFull "wait" gives up after maxWaitMs with BUS_FULL instead of freezing the thread', async () => {
-    const bus = await stalled("wait");
+  it('refuses onFull "wait" on the main thread (Atomics.wait would freeze its event loop) and defaults to "throw" there', async () => {
+    expect(await codeOf(() => WorkerBus.start({ onFull: "wait" }))).toBe("INVALID_OPTIONS");
+    const bus = await start({ ringBytes: 1024 });
+    await bus.subscribe("f", "", { bufferSize: 1 });
+    const before = performance.now();
     const code = await codeOf(() => {
       for (let i = 0; i < 1000; i++) bus.send(event("f", "k", String(i)));
     });
     expect(code).toBe("BUS_FULL");
+    // No blocking wait happened on this thread: a full ring is reported at once.
+    expect(performance.now() - before).toBeLessThan(1000);
+  });
+
+  it('in a worker, onFull "wait" (the default there) blocks up to maxWaitMs, then throws BUS_FULL', async () => {
+    const bus = await start({ ringBytes: 1024, maxWaitMs: 50 });
+    await bus.subscribe("f", "", { bufferSize: 1 });
+    const filler = attachedThread(bus, { role: "fill-until-full", name: "w" });
+    const report = await nextMessage<{ code: string; accepted: number; waitedMs: number }>(filler);
+    expect(report.code).toBe("BUS_FULL");
+    expect(report.accepted).toBeGreaterThan(5);
+    expect(report.waitedMs).toBeGreaterThanOrEqual(45);
+    await new Promise((resolve) => filler.once("exit", resolve));
+  });
+
+  it("ready() and sendAsync() wait for room without blocking the main thread, and lose nothing", async () => {
+    const bus = await start({ ringBytes: 1024 });
+    const sub = await bus.subscribe("f", "", { bufferSize: 1 });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const sending = (async () => {
+      for (let i = 0; i < 200; i++) expect(await bus.sendAsync(event("f", "k", String(i)))).toBe(true);
+    })();
+    // The publisher is stuck on a full ring; the event loop still runs.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ticks).toBeGreaterThan(3);
+    const paths: string[] = [];
+    for await (const e of sub) {
+      paths.push(e.path);
+      if (paths.length === 200) break;
+    }
+    await sending;
+    clearInterval(timer);
+    expect(paths).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+    expect(bus.stats()).toMatchObject({ sent: 200, refused: 0 });
+    await bus.ready();
+  });
+
+  it("sendAsync() rejects with ABORT_ERR when its signal aborts while it waits for room", async () => {
+    const bus = await start({ ringBytes: 1024 });
+    await bus.subscribe("f", "", { bufferSize: 1 });
+    const controller = new AbortController();
+    const waiting = (async () => {
+      for (;;) await bus.sendAsync(event("f", "k", "x"), { signal: controller.signal });
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    expect(await codeOf(waiting)).toBe("ABORT_ERR");
   });
 
   it("a full ring does not lose control actions: unsubscribe still goes through once there is room", async () => {

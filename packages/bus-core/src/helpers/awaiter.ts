@@ -1,12 +1,20 @@
+import { z } from "zod";
 import { AbortError, BusClosedError, InvalidOptionsError, TimeoutError } from "../errors.js";
 import type { BusEvent } from "../event.js";
+import { abortSignalSchema, assertEventBus, parseOptions, timeoutMsSchema } from "../options.js";
+import { compilePattern } from "../pattern.js";
 import type { EventBus, Subscription } from "../types.js";
 
 export interface PrepareOptions {
-  /** Default 30000. */
+  /** Default 30000; an integer from 1 to 2^31 - 1. */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
+
+const prepareOptionsSchema = z.strictObject({
+  timeoutMs: timeoutMsSchema(1).optional(),
+  signal: abortSignalSchema.optional(),
+});
 
 export interface AwaitResult<D = unknown> {
   event: BusEvent<D>;
@@ -34,14 +42,19 @@ function isAccepted(kind: string): boolean {
 }
 
 function carriedError(data: unknown): Error | undefined {
-  if (typeof data !== "object" || data === null || !("error" in data)) return undefined;
-  const error = (data as { error: unknown }).error;
-  if (error === undefined || error === null || error === false) return undefined;
-  if (typeof error === "string") return new Error(error);
-  if (typeof error === "object" && typeof (error as { message?: unknown }).message === "string") {
-    return new Error((error as { message: string }).message);
+  try {
+    if (typeof data !== "object" || data === null || !("error" in data)) return undefined;
+    const error = (data as { error: unknown }).error;
+    if (error === undefined || error === null || error === false) return undefined;
+    if (typeof error === "string") return new Error(error);
+    if (typeof error === "object" && typeof (error as { message?: unknown }).message === "string") {
+      return new Error((error as { message: string }).message);
+    }
+    return new Error(String(error));
+  } catch (cause) {
+    // Event data comes from any publisher: one that cannot be read must not end the awaiter.
+    return new Error("the event carries an error that could not be read", { cause });
   }
-  return new Error(String(error));
 }
 
 /**
@@ -57,23 +70,28 @@ export class Awaiter {
   readonly #waiting = new Map<string, Set<Pending>>();
   #closed = false;
 
+  /** Throws InvalidOptionsError for something that is not a bus, InvalidPatternError for a bad pattern. */
   constructor(bus: EventBus, system: string, kind?: string) {
+    assertEventBus(bus);
+    compilePattern(system);
+    if (kind !== undefined) compilePattern(kind);
     this.#bus = bus;
     this.#system = system;
     this.#kind = kind;
   }
 
-  /** Subscribes (once per Awaiter) and registers a waiter for `path`. Await it before sending the trigger. */
-  async prepare<D = unknown>(path: string, options: PrepareOptions = {}): Promise<Waiter<D>> {
+  /**
+   * Subscribes (once per Awaiter) and registers a waiter for `path`. Await it before sending the
+   * trigger. Rejects with BusClosedError at once once the bus is stopped (no answer can come).
+   */
+  async prepare<D = unknown>(path: string, options?: PrepareOptions): Promise<Waiter<D>> {
     if (this.#closed) throw new BusClosedError("awaiter is closed");
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new InvalidOptionsError("options.timeoutMs: must be a positive number", "options.timeoutMs");
-    }
     if (typeof path !== "string") throw new InvalidOptionsError("path: must be a string", "path");
-    const signal = options.signal;
+    const parsed = parseOptions(prepareOptionsSchema, options);
+    const timeoutMs = parsed.timeoutMs ?? 30_000;
+    const signal = parsed.signal;
     if (signal?.aborted) throw new AbortError("prepare aborted", { cause: signal.reason });
-    await this.#ensureSubscribed();
+    await this.#subscribed();
 
     let settle!: Pending;
     const result = new Promise<AwaitResult>((resolve, reject) => {
@@ -136,16 +154,37 @@ export class Awaiter {
     if (subscription) await (await subscription.catch(() => null))?.close();
   }
 
+  /**
+   * The shared subscription, live. A stopped bus rejects BusClosedError (the trigger could not be
+   * sent, so waiting would only run into the timeout); a subscription that ended while the bus
+   * is open (someone unsubscribed it) is replaced.
+   */
+  async #subscribed(): Promise<Subscription> {
+    for (;;) {
+      if (this.#bus.closed) throw new BusClosedError();
+      const pending = this.#ensureSubscribed();
+      const subscription = await pending;
+      if (this.#bus.closed) throw new BusClosedError();
+      if (this.#closed) throw new BusClosedError("awaiter is closed");
+      if (!subscription.closed) return subscription;
+      if (this.#subscription === pending) this.#subscription = null;
+    }
+  }
+
   #ensureSubscribed(): Promise<Subscription> {
     if (!this.#subscription) {
       this.#subscription = this.#bus.subscribe(this.#system, this.#kind, {
         overflow: "drop-oldest",
         bufferSize: 4096,
       });
-      this.#subscription.then(
-        (subscription) => void this.#route(subscription),
+      const pending = this.#subscription;
+      pending.then(
+        (subscription) =>
+          void this.#route(subscription).finally(() => {
+            if (this.#subscription === pending) this.#subscription = null;
+          }),
         () => {
-          this.#subscription = null;
+          if (this.#subscription === pending) this.#subscription = null;
         },
       );
     }

@@ -1,4 +1,6 @@
+import { z } from "zod";
 import type { BusEvent } from "../event.js";
+import { assertEventBus, loggerSchema, parseOptions, subscribeOptionsSchema } from "../options.js";
 import type { EventBus, Logger, SubscribeOptions } from "../types.js";
 import { Subscriber } from "./subscriber.js";
 
@@ -21,6 +23,27 @@ export interface EventRouterOptions {
   logger?: Logger;
 }
 
+/**
+ * A handler is any object with `pattern()` and `handle()` (a class instance keeps its own state
+ * fields, so the handler itself is not checked for unknown keys; its `options` are).
+ */
+const handlerSchema = z.custom<EventHandlerObject<unknown>>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as EventHandlerObject).pattern === "function" &&
+    typeof (value as EventHandlerObject).handle === "function",
+  "must be an object with pattern() and handle() methods",
+);
+
+/** What pattern() returns; the patterns themselves are checked by subscribe (InvalidPatternError). */
+const routeSchema = z.object({ system: z.string(), kind: z.string().optional() });
+
+const routerOptionsSchema = z.strictObject({
+  handlers: z.array(z.unknown()),
+  logger: loggerSchema.optional(),
+});
+
 /** Starts one Subscriber per handler; `stop()` closes them all. */
 export class EventRouter {
   readonly #subscribers: Subscriber[];
@@ -29,12 +52,26 @@ export class EventRouter {
     this.#subscribers = subscribers;
   }
 
+  /** Validates everything before it subscribes anything (InvalidOptionsError naming the option). */
   static async start(bus: EventBus, options: EventRouterOptions): Promise<EventRouter> {
-    const logger = options.logger ?? console;
+    assertEventBus(bus);
+    const parsed = parseOptions(routerOptionsSchema, options);
+    parsed.handlers.forEach((handler, i) => {
+      parseOptions(handlerSchema, handler, `options.handlers.${i}`);
+      const { options: handlerOptions } = handler as EventHandlerObject;
+      if (handlerOptions !== undefined) {
+        parseOptions(subscribeOptionsSchema, handlerOptions, `options.handlers.${i}.options`);
+      }
+    });
+    const logger = parsed.logger ?? console;
     const subscribers: Subscriber[] = [];
     try {
-      for (const handler of options.handlers) {
-        const { system, kind } = handler.pattern();
+      for (const [i, handler] of options.handlers.entries()) {
+        const { system, kind } = parseOptions(
+          routeSchema,
+          handler.pattern(),
+          `options.handlers.${i}.pattern()`,
+        );
         const subscriber = await Subscriber.start(bus, system, kind, (event) => handler.handle(event), {
           ...handler.options,
           logger,

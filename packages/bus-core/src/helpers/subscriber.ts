@@ -1,4 +1,6 @@
+import { InvalidOptionsError } from "../errors.js";
 import type { BusEvent } from "../event.js";
+import { assertEventBus, loggerSchema, parseOptions, subscribeOptionsSchema } from "../options.js";
 import type { EventBus, Logger, SubscribeOptions, Subscription } from "../types.js";
 
 export type EventHandler<D = unknown> = (event: BusEvent<D>) => void | Promise<void>;
@@ -7,6 +9,8 @@ export interface SubscriberOptions extends SubscribeOptions {
   /** Where handler errors go; default console. */
   logger?: Logger;
 }
+
+export const subscriberOptionsSchema = subscribeOptionsSchema.extend({ logger: loggerSchema.optional() });
 
 /**
  * A subscription wrapped in a callback. The handler runs for one event at a time, in delivery
@@ -30,10 +34,13 @@ export class Subscriber<D = unknown> {
     system: string,
     kind: string | undefined,
     handler: EventHandler<D>,
-    options: SubscriberOptions = {},
+    options?: SubscriberOptions,
   ): Promise<Subscriber<D>> {
-    if (typeof handler !== "function") throw new TypeError("handler must be a function");
-    const { logger = console, ...subscribeOptions } = options;
+    assertEventBus(bus);
+    if (typeof handler !== "function") {
+      throw new InvalidOptionsError(`handler: must be a function, got ${typeof handler}`, "handler");
+    }
+    const { logger = console, ...subscribeOptions } = parseOptions(subscriberOptionsSchema, options);
     const subscription = await bus.subscribe<D>(system, kind, subscribeOptions);
     return new Subscriber(subscription, handler, logger);
   }

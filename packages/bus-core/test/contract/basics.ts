@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { BusPool, event, type MakeBus, Reader, rejectionCode, settlesWithin } from "./support.js";
+import {
+  BusPool,
+  type ContractSuiteOptions,
+  event,
+  type MakeBus,
+  Reader,
+  rejectionCode,
+  settlesWithin,
+} from "./support.js";
 
-export function basicsSuite(make: MakeBus): void {
+export function basicsSuite(make: MakeBus, suite: Required<ContractSuiteOptions>): void {
   const pool = new BusPool(make);
   afterEach(() => pool.stopAll());
 
@@ -183,6 +191,31 @@ export function basicsSuite(make: MakeBus): void {
       expect(bus.stats().subscriptions).toBe(0);
     });
 
+    it.runIf(suite.abortPendingSubscribe)(
+      "a subscribe whose signal aborts while it is pending rejects ABORT_ERR and leaves no subscription",
+      async () => {
+        const bus = await pool.create();
+        const live = new Reader(await bus.subscribe("p"));
+        for (let round = 0; round < 20; round++) {
+          const controller = new AbortController();
+          const pending = bus.subscribe("p", "", { signal: controller.signal });
+          // Abort at a different moment each round: at once, or after some turns of the event loop.
+          for (let i = 0; i < round % 4; i++) await Promise.resolve();
+          controller.abort(new Error("gave up"));
+          const outcome = await pending.then(
+            (sub) => sub,
+            (error: { code?: string }) => String(error.code),
+          );
+          if (typeof outcome === "string") expect(outcome).toBe("ABORT_ERR");
+          else expect(outcome.closed, "a subscribe that resolved before the abort closes").toBe(true);
+          bus.send(event("p", "k", String(round)));
+          await bus.flush();
+          expect(bus.stats().subscriptions, `round ${round}`).toBe(1);
+        }
+        expect((await live.take(20)).length).toBe(20);
+      },
+    );
+
     it("an already-aborted subscription signal rejects with ABORT_ERR", async () => {
       const bus = await pool.create();
       expect(await rejectionCode(bus.subscribe("x", "", { signal: AbortSignal.abort() }))).toBe("ABORT_ERR");
@@ -282,60 +315,28 @@ export function basicsSuite(make: MakeBus): void {
       expect((await first.take(1)).map((e) => e.kind)).toEqual(["after"]);
       expect(bus.stats().aborted).toBe(2);
     });
-  });
 
-  describe("stop", () => {
-    it("sets closed at once; after stop, subscribe rejects BUS_CLOSED and send returns false", async () => {
+    it("counts aborted deliveries in stats().aborted, not in dropped; each subscription counts them in its own dropped", async () => {
       const bus = await pool.create();
-      const stopped = bus.stop();
-      expect(bus.closed).toBe(true);
-      expect(bus.send(event("s", "k"))).toBe(false);
-      expect(await rejectionCode(bus.subscribe("s"))).toBe("BUS_CLOSED");
-      await stopped;
-      expect(await rejectionCode(bus.subscribe("s"))).toBe("BUS_CLOSED");
-      expect(bus.send(event("s", "k"))).toBe(false);
-    });
-
-    it("is idempotent and ends every iterator after its buffered events", async () => {
-      const bus = await pool.create();
-      const a = new Reader(await bus.subscribe("a"));
-      const b = new Reader(await bus.subscribe("**"));
-      bus.send(event("a", "1"));
+      const first = new Reader(await bus.subscribe("s", "", { bufferSize: 1 }));
+      const second = new Reader(await bus.subscribe("**", "", { bufferSize: 1, overflow: "drop-newest" }));
+      bus.send(event("s", "fill"));
       await bus.flush();
-      await Promise.all([bus.stop(), bus.stop()]);
-      await bus.stop();
-      expect((await a.rest()).map((e) => e.kind)).toEqual(["1"]);
-      expect((await b.rest()).map((e) => e.kind)).toEqual(["1"]);
-      expect(bus.stats().subscriptions).toBe(0);
-    });
-
-    it("accounts for every event sent before stop: delivered, or counted in droppedOnStop", async () => {
-      const bus = await pool.create();
-      const reader = new Reader(await bus.subscribe("s", "", { bufferSize: 10_000 }));
-      let accepted = 0;
-      for (let i = 0; i < 5000; i++) if (bus.send(event("s", "k", String(i)))) accepted++;
-      const pendingSubscribe = bus.subscribe("late");
-      await bus.stop();
-      const received = await reader.rest();
-      expect(received.length + bus.stats().droppedOnStop).toBe(accepted);
-      expect(received.map((e) => Number(e.path))).toEqual(
-        Array.from({ length: received.length }, (_, i) => i),
-      );
-      const outcome = await pendingSubscribe.then(
-        async (sub) => (await new Reader(sub).rest()).length,
-        (error: { code?: string }) => error.code,
-      );
-      expect([0, "BUS_CLOSED"]).toContain(outcome);
-    });
-
-    it("releases a dispatcher blocked on a full subscriber, so stop never hangs", async () => {
-      const bus = await pool.create();
-      const sub = await bus.subscribe("s", "", { bufferSize: 1 });
-      for (let i = 0; i < 5; i++) bus.send(event("s", "k", String(i)));
-      expect(await settlesWithin(bus.flush(), 50)).toBe(false);
-      await bus.stop();
-      const received = await new Reader(sub).rest();
-      expect(received.length + bus.stats().droppedOnStop).toBe(5);
+      const controller = new AbortController();
+      bus.send(event("s", "signalled"), { signal: controller.signal });
+      expect(await settlesWithin(bus.flush(), 100)).toBe(false);
+      controller.abort();
+      expect((await first.take(1)).map((e) => e.kind)).toEqual(["fill"]);
+      await bus.flush();
+      // Two overflow drops (only `second` matches "t"), to tell the two counters apart.
+      bus.send(event("t", "over"));
+      bus.send(event("t", "flow"));
+      await bus.flush();
+      expect(first.subscription.stats().dropped).toBe(1);
+      expect(second.subscription.stats().dropped).toBe(3);
+      expect(bus.stats()).toMatchObject({ aborted: 2, dropped: 2 });
+      await second.subscription.close();
+      expect(bus.stats()).toMatchObject({ aborted: 2, dropped: 2 });
     });
   });
 }

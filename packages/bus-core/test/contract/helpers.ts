@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Awaiter, EventRouter, Subscriber } from "../../src/index.js";
 import { Watcher } from "../../src/testing/index.js";
-import { BusPool, event, type MakeBus, rejectionCode } from "./support.js";
+import { BusPool, type ContractSuiteOptions, event, type MakeBus, rejectionCode } from "./support.js";
 
 function silentLogger() {
   return { warn: vi.fn(), error: vi.fn() };
 }
 
-export function helpersSuite(make: MakeBus): void {
+export function helpersSuite(make: MakeBus, suite: Required<ContractSuiteOptions>): void {
   const pool = new BusPool(make);
   afterEach(() => pool.stopAll());
 
@@ -140,6 +140,42 @@ export function helpersSuite(make: MakeBus): void {
       const waiter = await awaiter.prepare("p");
       await bus.stop();
       expect(await rejectionCode(waiter.wait())).toBe("BUS_CLOSED");
+    });
+
+    it("prepare() once the bus is stopping or stopped rejects BUS_CLOSED at once, not after its timeout", async () => {
+      const bus = await pool.create();
+      const awaiter = new Awaiter(bus, "x");
+      await awaiter.prepare("p");
+      const stopping = bus.stop();
+      expect(await rejectionCode(awaiter.prepare("q", { timeoutMs: 60_000 }))).toBe("BUS_CLOSED");
+      await stopping;
+      expect(await rejectionCode(awaiter.prepare("r", { timeoutMs: 60_000 }))).toBe("BUS_CLOSED");
+      expect(await rejectionCode(new Awaiter(bus, "y").prepare("s", { timeoutMs: 60_000 }))).toBe(
+        "BUS_CLOSED",
+      );
+      expect(awaiter.pending).toBe(0);
+    });
+
+    it("resubscribes when its subscription was removed while the bus is open", async () => {
+      const bus = await pool.create();
+      const awaiter = new Awaiter(bus, "x");
+      const first = await awaiter.prepare("p");
+      expect(await bus.unsubscribe("sub.1")).toBe(true);
+      expect(await rejectionCode(first.wait())).toBe("BUS_CLOSED");
+      const second = await awaiter.prepare("p", { timeoutMs: 10_000 });
+      bus.send(event("x", "accept", "p"));
+      expect(await second.wait()).toMatchObject({ accepted: true, event: { path: "p" } });
+      await awaiter.close();
+    });
+
+    it.runIf(suite.orderedStop)("a waiter gets an answer sent before stop()", async () => {
+      const bus = await pool.create();
+      const awaiter = new Awaiter(bus, "x");
+      const waiter = await awaiter.prepare("p");
+      bus.send(event("x", "accepted", "p"));
+      const stopping = bus.stop();
+      expect(await waiter.wait()).toMatchObject({ accepted: true, event: { path: "p" } });
+      await stopping;
     });
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { BusEvent, EventBus, Subscription } from "../../src/index.js";
-import { BusPool, type MakeBus, random, tick } from "./support.js";
+import { BusPool, type ContractSuiteOptions, type MakeBus, random, tick } from "./support.js";
 
 interface Recorded {
   events: BusEvent[];
@@ -52,7 +52,7 @@ async function publisher(
   }
 }
 
-export function stressSuite(make: MakeBus): void {
+export function stressSuite(make: MakeBus, suite: Required<ContractSuiteOptions>): void {
   const pool = new BusPool(make);
   afterEach(() => pool.stopAll());
 
@@ -104,6 +104,8 @@ export function stressSuite(make: MakeBus): void {
         expect(stats.sent).toBe(sent);
         const dispatched = sent - stats.droppedOnStop;
         expect(dispatched).toBeGreaterThan(0);
+        // Every subscriber reads or is gone: an ordered stop delivers everything accepted before it.
+        if (suite.orderedStop) expect(stats.droppedOnStop).toBe(0);
 
         // "block" with a live reader: exactly every dispatched event, once, in order per publisher.
         expect(steady.events.length).toBe(dispatched);
@@ -137,6 +139,45 @@ export function stressSuite(make: MakeBus): void {
         }
         expect(stats.subscriptions).toBe(0);
       });
+    }
+
+    for (const seed of [11, 4242, 77_777]) {
+      it.runIf(suite.orderedStop)(
+        `stop({ timeoutMs }) at a random moment with a subscriber that never reads: every accepted send reaches all or is counted once (seed ${seed})`,
+        async () => {
+          const rand = random(seed);
+          const bus = await pool.create();
+          const stuck = await bus.subscribe("load", "", { bufferSize: 1 + Math.floor(rand() * 64) });
+          const reader = record(await bus.subscribe("**", "", { bufferSize: 8 }), { slowEvery: 13 });
+          const oldest = record(
+            await bus.subscribe("load", "tick", { bufferSize: 4, overflow: "drop-oldest" }),
+            {
+              slowEvery: 2,
+            },
+          );
+          const accepted: string[][] = [[], [], []];
+          const running = accepted.map((list, p) => publisher(bus, `p${p}`, 2000, rand, list));
+          const stopAfter = Math.floor(rand() * 3000);
+          while (accepted.reduce((n, list) => n + list.length, 0) < stopAfter) await tick();
+          await bus.stop({ timeoutMs: Math.floor(rand() * 30) });
+          await Promise.all(running);
+          await Promise.all([reader.done, oldest.done]);
+          const stuckEvents: BusEvent[] = [];
+          for await (const e of stuck) stuckEvents.push(e);
+
+          const sent = accepted.reduce((n, list) => n + list.length, 0);
+          const { droppedOnStop, sent: counted } = bus.stats();
+          expect(counted).toBe(sent);
+          const dispatched = sent - droppedOnStop;
+          // What was dispatched is a prefix of the global order, the same for every subscriber.
+          expect(reader.events.length).toBe(dispatched);
+          expectInOrderPerPublisher(reader.events, "reader");
+          expect(stuckEvents.map((e) => e.path)).toEqual(reader.events.map((e) => e.path));
+          const ticks = reader.events.filter((e) => e.kind === "tick").length;
+          expect(oldest.events.length + oldest.subscription.stats().dropped).toBe(ticks);
+          expect(bus.stats().subscriptions).toBe(0);
+        },
+      );
     }
   });
 }

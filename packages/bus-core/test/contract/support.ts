@@ -6,6 +6,17 @@ export interface ContractBusOptions {
 
 export type MakeBus = (options?: ContractBusOptions) => Promise<EventBus> | EventBus;
 
+/**
+ * What the bus under test implements yet. Every flag defaults to true; a bus that passes false
+ * skips those tests until it catches up (a flag is temporary: the contract is the same for all).
+ */
+export interface ContractSuiteOptions {
+  /** Stop is ordered (what was accepted before stop() is delivered) and takes `{ timeoutMs }`. */
+  orderedStop?: boolean;
+  /** A subscribe whose signal aborts while it is pending rejects ABORT_ERR and leaves no subscription. */
+  abortPendingSubscribe?: boolean;
+}
+
 /** Starts buses for one test and stops every one of them afterwards. */
 export class BusPool {
   readonly #buses: EventBus[] = [];
@@ -17,8 +28,9 @@ export class BusPool {
     return bus;
   }
 
+  /** A test that leaves a "block" subscriber unread must not cost stop's whole default timeout. */
   async stopAll(): Promise<void> {
-    await Promise.all(this.#buses.splice(0).map((bus) => bus.stop()));
+    await Promise.all(this.#buses.splice(0).map((bus) => bus.stop({ timeoutMs: 1000 })));
   }
 }
 
