@@ -85,8 +85,8 @@ function counting(subscription) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 for (const [name, start, n] of [
-  ["WorkerBus", () => WorkerBus.start(), 600_000],
-  ["Bus", async () => new Bus(), 2_000_000],
+  ["WorkerBus", () => WorkerBus.start(), 1_500_000],
+  ["Bus", async () => new Bus(), 6_000_000],
 ]) {
   const bus = await start();
   const counter = counting(await bus.subscribe("orders", "created"));

@@ -28,8 +28,8 @@ export interface SubscriptionRow extends SubscriptionInspection {
   /** The dispatcher is waiting on this subscription now. */
   blocked: boolean;
   /**
-   * The fullest subscription, when it is at least half full. (Below half, a worker-bus subscriber
-   * may simply not have returned its credits yet: it returns them half a buffer at a time.)
+   * The fullest subscription, when it is at least half full: below that a buffer is absorbing a
+   * burst, as buffers are for, and marking it would flag every busy subscriber.
    */
   slowest: boolean;
   /** This monitor's own live-tail subscription. */

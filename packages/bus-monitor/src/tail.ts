@@ -12,8 +12,8 @@ import { BusUnavailableError } from "./snapshot.js";
 
 /**
  * The tail's subscription buffer: small, "drop-newest". While the tail sleeps between ticks the
- * buffer fills and the bus drops (and counts) what does not fit, so a tail costs the dispatcher
- * one cheap credit check per matching event at most and can never block or slow it down.
+ * buffer fills and the bus drops (and counts) what does not fit, so once full a tail costs the
+ * dispatcher a failed room check and a counter per matching event, and can never block it.
  */
 export const TAIL_BUFFER = 64;
 /** The tail takes what its buffer holds this often: the sampling interval. */
