@@ -28,8 +28,8 @@ export interface SubscriptionRow extends SubscriptionInspection {
   /** The dispatcher is waiting on this subscription now. */
   blocked: boolean;
   /**
-   * The fullest subscription, when it is at least half full: below that a buffer is absorbing a
-   * burst, as buffers are for, and marking it would flag every busy subscriber.
+   * The fullest subscription (the monitor's tails aside), when it is at least half full: below that
+   * a buffer is absorbing a burst, as buffers are for, and marking it would flag every busy one.
    */
   slowest: boolean;
   /** This monitor's own live-tail subscription. */
@@ -119,7 +119,8 @@ export async function subsz(context: EndpointContext, query: URLSearchParams): P
   const q = parseQuery(query, subszQuery);
   const inspection = await context.snapshots.get();
   const tailIds = context.tails.ids();
-  const fullest = inspection.slowest[0];
+  // The monitor's own tail is full by design (it samples): it is never the one to point at.
+  const fullest = inspection.slowest.find((s) => !tailIds.has(s.id));
   const slowestId = fullest !== undefined && fullest.buffered >= fullest.bufferSize / 2 ? fullest.id : null;
   const rows = inspection.subscriptions.map(
     (s): SubscriptionRow => ({
