@@ -1,4 +1,4 @@
-import { formatBytes, formatRatio, formatValue } from "./format.js";
+import { formatBytes, formatExtras, formatRatio, formatValue } from "./format.js";
 import type { CaseResult, Measurement, Results } from "./results_schema.js";
 
 function cell(text: string): string {
@@ -7,7 +7,9 @@ function cell(text: string): string {
 
 function figure(m: Measurement): string {
   const main = formatValue(m.value, m.unit);
-  return m.p99 === undefined ? main : `${main} (p99 ${formatValue(m.p99, m.unit)})`;
+  const headline = m.p99 === undefined ? main : `${main} (p99 ${formatValue(m.p99, m.unit)})`;
+  const extras = formatExtras(m.extra);
+  return extras ? `${headline}; ${extras}` : headline;
 }
 
 function spread(m: Measurement): string {

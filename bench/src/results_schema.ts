@@ -18,6 +18,22 @@ export const HIGHER_IS_BETTER: Record<Unit, boolean> = {
 
 const finite = z.number().refine(Number.isFinite, "must be a finite number");
 
+/** Units of the secondary figures a measurement may carry beside its headline. */
+export const extraUnitSchema = z.enum(["events/s", "% of a core", "bytes"]);
+export type ExtraUnit = z.infer<typeof extraUnitSchema>;
+
+/**
+ * A secondary figure of one subject, averaged over repeats like the headline: deliveries/s beside
+ * events in/s (j-scale), or the CPU share of the thread between publisher and subscriber (f-latency).
+ * Never used for ratios.
+ */
+export const extraSchema = z.object({
+  name: z.string().min(1),
+  value: finite,
+  unit: extraUnitSchema,
+});
+export type Extra = z.infer<typeof extraSchema>;
+
 export const measurementSchema = z.object({
   /** Who was measured: "threadbus Bus", "EventEmitter2 (wildcard)", ... */
   subject: z.string().min(1),
@@ -35,6 +51,8 @@ export const measurementSchema = z.object({
   p50: finite.optional(),
   p99: finite.optional(),
   p999: finite.optional(),
+  /** Secondary figures, each averaged over the repeats that reported it. */
+  extra: z.array(extraSchema).optional(),
   note: z.string().optional(),
 });
 export type Measurement = z.infer<typeof measurementSchema>;

@@ -1,6 +1,12 @@
 import { formatValue } from "./format.js";
 import type { Progress } from "./progress.js";
-import { type CaseResult, HIGHER_IS_BETTER, type Measurement, type Unit } from "./results_schema.js";
+import {
+  type CaseResult,
+  type Extra,
+  HIGHER_IS_BETTER,
+  type Measurement,
+  type Unit,
+} from "./results_schema.js";
 import { settle, summarise } from "./stats.js";
 
 export interface RunOptions {
@@ -17,6 +23,8 @@ export interface Sample {
   p50?: number;
   p99?: number;
   p999?: number;
+  /** Secondary figures (deliveries/s, a thread's CPU share); averaged by name over the repeats. */
+  extra?: Extra[];
 }
 
 /** A subject that cannot run here (its package is missing, or not built yet). */
@@ -115,6 +123,7 @@ export class CaseRecorder {
         ...averaged(samples, "p50"),
         ...averaged(samples, "p99"),
         ...averaged(samples, "p999"),
+        ...averagedExtras(samples),
         ...(spec.note ? { note: spec.note } : {}),
       };
       target.measurements.push(measurement);
@@ -162,4 +171,24 @@ function averaged(
   const values = samples.map((s) => s[key]).filter((v): v is number => v !== undefined);
   if (values.length === 0) return {};
   return { [key]: values.reduce((a, b) => a + b, 0) / values.length };
+}
+
+/** Each secondary figure averaged over the repeats that reported it (a thread's CPU may be unknown in one). */
+function averagedExtras(samples: readonly Sample[]): { extra?: Extra[] } {
+  const byName = new Map<string, { unit: Extra["unit"]; values: number[] }>();
+  for (const sample of samples) {
+    for (const { name, value, unit } of sample.extra ?? []) {
+      const entry = byName.get(name) ?? { unit, values: [] };
+      entry.values.push(value);
+      byName.set(name, entry);
+    }
+  }
+  if (byName.size === 0) return {};
+  return {
+    extra: [...byName].map(([name, { unit, values }]) => ({
+      name,
+      unit,
+      value: values.reduce((a, b) => a + b, 0) / values.length,
+    })),
+  };
 }

@@ -1,4 +1,4 @@
-import { formatRatio, formatValue } from "./format.js";
+import { formatExtras, formatRatio, formatValue } from "./format.js";
 import type { CaseResult, Goal, Measurement, Results } from "./results_schema.js";
 
 function spread(m: Measurement): string {
@@ -34,7 +34,7 @@ function wrap(text: string, width: number, indent: string): string {
 /** The plain-text report printed at the end of a run. */
 export function renderTable(results: Results): string {
   const out: string[] = [];
-  const header = ["subject", "mean", "spread over repeats", "p50", "p99", "threadbus vs this peer"];
+  const header = ["subject", "mean", "spread over repeats", "p50", "p99", "also", "threadbus vs this peer"];
   for (const scenario of results.scenarios) {
     out.push("", `${scenario.id}  ${scenario.title}`);
     if (scenario.status !== "ok") {
@@ -49,6 +49,7 @@ export function renderTable(results: Results): string {
         spread(m),
         m.p50 === undefined ? "" : formatValue(m.p50, m.unit),
         m.p99 === undefined ? "" : formatValue(m.p99, m.unit),
+        formatExtras(m.extra),
         m.threadbus ? "" : ratiosFor(c, m.subject),
       ]);
       // Columns empty for every row (no spread in quick mode, no percentiles for throughput) are left out.

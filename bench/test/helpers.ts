@@ -1,6 +1,6 @@
 import { judgeGoals } from "../src/goals.js";
 import { Progress } from "../src/progress.js";
-import type { Results, ScenarioResult } from "../src/results_schema.js";
+import type { Extra, Results, ScenarioResult } from "../src/results_schema.js";
 import { CaseRecorder } from "../src/scenario.js";
 
 /** A Progress that writes into an array instead of the terminal. */
@@ -21,6 +21,11 @@ export async function scenarioWith(
     threadbus: boolean;
     unit: "events/s" | "ns/op" | "µs" | "bytes";
     values: number[];
+    group?: string;
+    /** Per repeat, like values (latency subjects). */
+    p50?: number[];
+    p99?: number[];
+    extra?: Extra[];
   }[],
   repeats = 3,
 ): Promise<ScenarioResult> {
@@ -31,8 +36,14 @@ export async function scenarioWith(
       subject: s.subject,
       threadbus: s.threadbus,
       unit: s.unit,
+      ...(s.group ? { group: s.group } : {}),
       setup: () => s.values,
-      repeat: (values, i) => ({ value: values[i]! }),
+      repeat: (values, i) => ({
+        value: values[i]!,
+        ...(s.p50 ? { p50: s.p50[i]! } : {}),
+        ...(s.p99 ? { p99: s.p99[i]! } : {}),
+        ...(s.extra ? { extra: s.extra } : {}),
+      }),
     });
   }
   return {
@@ -55,6 +66,6 @@ export function resultsOf(scenarios: ScenarioResult[], quick = false): Results {
     machine: { platform: "linux", arch: "x64", cpuModel: "Test CPU", cpuCount: 2, totalMemoryBytes: 2 ** 33 },
     durationMs: 1000,
     scenarios,
-    goals: judgeGoals(scenarios),
+    goals: judgeGoals(scenarios, { cpuCount: 2 }),
   };
 }

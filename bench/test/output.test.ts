@@ -50,7 +50,7 @@ async function sampleResults() {
 
 describe("goals", () => {
   it("judges each goal met, missed or not measured from the figures of the run", async () => {
-    const goals = judgeGoals((await sampleResults()).scenarios);
+    const goals = judgeGoals((await sampleResults()).scenarios, { cpuCount: 2 });
     const byId = Object.fromEntries(goals.map((g) => [g.id, g]));
     expect(byId["b-vs-ee2"]!.met).toBe(true);
     expect(byId["b-vs-ee2"]!.actual).toBe("6.00x");
@@ -59,6 +59,7 @@ describe("goals", () => {
     expect(byId["c-cold-scaling"]!.actual).toContain("3.00x");
     expect(byId["c-warm-scaling"]!.met).toBeNull();
     expect(byId["d-vs-plain"]!.met).toBeNull();
+    expect(byId["j-4x4"]!.actual).toBe("not measured in this run");
   });
 });
 
@@ -96,6 +97,22 @@ describe("table, chart and README section", () => {
     expect(table).toContain("Subscriber (callback) 6.00x");
     expect(table).toContain("threadbus WorkerBus: skipped: not <built> yet");
     expect(table).toContain("[MISS] (c) cold match cost");
+  });
+
+  it("prints a measurement's secondary figures beside its headline, in the table and the README", async () => {
+    const j = await scenarioWith("j-scale", "j-scale-4x4", [
+      {
+        subject: "threadbus WorkerBus + attach()",
+        threadbus: true,
+        unit: "events/s",
+        values: [1e6, 1e6, 1e6],
+        extra: [{ name: "deliveries", value: 4e6, unit: "events/s" }],
+      },
+    ]);
+    const results = resultsOf([j]);
+    expect(checkResults(JSON.parse(JSON.stringify(results)))).toEqual([]);
+    expect(renderTable(results)).toContain("deliveries 4.00 M events/s");
+    expect(renderSection(results)).toContain("| 1.00 M events/s; deliveries 4.00 M events/s |");
   });
 
   it("draws a well-formed SVG with one bar per measurement and escaped labels", async () => {

@@ -130,6 +130,46 @@ describe("CaseRecorder", () => {
   });
 });
 
+describe("secondary figures", () => {
+  it("averages each extra by name over the repeats that reported it, and never takes ratios of them", async () => {
+    const rec = recorder(3);
+    const target = rec.case("f", "f");
+    const cpu = [10, 20, undefined];
+    const m = await rec.subject(target, {
+      subject: "threadbus WorkerBus",
+      threadbus: true,
+      unit: "µs",
+      setup: () => null,
+      repeat: (_s, i) => ({
+        value: 5,
+        extra: [
+          { name: "deliveries", value: 1000 * (i + 1), unit: "events/s" as const },
+          ...(cpu[i] === undefined
+            ? []
+            : [{ name: "dispatcher CPU", value: cpu[i]!, unit: "% of a core" as const }]),
+        ],
+      }),
+    });
+    expect(m?.extra).toEqual([
+      { name: "deliveries", value: 2000, unit: "events/s" },
+      { name: "dispatcher CPU", value: 15, unit: "% of a core" },
+    ]);
+    expect(rec.finish()[0]!.ratios).toEqual([]);
+  });
+
+  it("leaves extra out of a measurement whose repeats reported none", async () => {
+    const rec = recorder(1);
+    const m = await rec.subject(rec.case("a", "a"), {
+      subject: "s",
+      threadbus: false,
+      unit: "events/s",
+      setup: () => null,
+      repeat: () => ({ value: 1 }),
+    });
+    expect(m).not.toHaveProperty("extra");
+  });
+});
+
 describe("ratio groups", () => {
   it("compares subjects only within their group, so in-thread is never set against cross-thread", async () => {
     const rec = recorder(1);

@@ -9,7 +9,7 @@ export const twoPublishersScenario: Scenario = {
   id: "e-two-publishers",
   title: "2 publisher workers, 1 subscriber on the main thread",
   measures:
-    "Events/s from two publisher worker threads to one subscriber on the main thread, timed from the start message until every event arrived. threadbus: each worker attach()es to the WorkerBus and send()s into the shared ring; the dispatcher routes to the main-thread Subscription. Peers: each worker postMessages straight to the main thread (one hop, no router: a lower bar than the bus's two hops), one event per message or arrays of 64, at most 8,192 in flight per worker. Payload about 64 B.",
+    'Events/s from two publisher worker threads to one subscriber on the main thread, timed from the start message until every event arrived. threadbus: each worker attach()es to the WorkerBus and send()s into the shared ring with nothing but its back-pressure (onFull "wait" blocks a worker while the ring is full; no flush() round trips); the dispatcher routes to the main-thread Subscription. Peers: each worker postMessages straight to the main thread (one hop, no router: a lower bar than the bus\'s two hops), one event per message or arrays of 64, at most 8,192 in flight per worker. Payload about 64 B.',
   async run(recorder: CaseRecorder) {
     const total = recorder.quick ? 40_000 : 400_000;
     const body = makeBody(64);

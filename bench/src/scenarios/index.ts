@@ -8,6 +8,8 @@ import { latencyScenario } from "./f_latency.js";
 import { memoryScenario } from "./g_memory.js";
 import { poolScenario } from "./h_pool.js";
 import { luaScenario } from "./i_lua.js";
+import { scaleScenario } from "./j_scale.js";
+import { natsScenario } from "./k_nats.js";
 import { monitorScenario } from "./l_monitor.js";
 
 /** Every scenario, in the order they run and are reported. */
@@ -21,5 +23,7 @@ export const scenarios: readonly Scenario[] = [
   memoryScenario,
   poolScenario,
   luaScenario,
+  scaleScenario,
+  natsScenario,
   monitorScenario,
 ];

@@ -1,5 +1,7 @@
 import { once } from "node:events";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
+import type { BusEvent } from "@threadbus/core";
+import { IN_FLIGHT } from "./publish.js";
 
 /**
  * A worker that posts every message straight back: the naive cross-thread baseline is
@@ -7,41 +9,56 @@ import { Worker } from "node:worker_threads";
  */
 export class EchoChannel {
   readonly worker: Worker;
+  readonly #control: MessagePort;
   /** Called for every message coming back. */
   onMessage: (message: unknown) => void = () => {};
 
-  private constructor(worker: Worker) {
+  private constructor(worker: Worker, control: MessagePort) {
     this.worker = worker;
+    this.#control = control;
     worker.on("message", (message: unknown) => this.onMessage(message));
   }
 
   static async start(): Promise<EchoChannel> {
-    const worker = new Worker(new URL("../workers/echo.js", import.meta.url));
+    const control = new MessageChannel();
+    const worker = new Worker(new URL("../workers/echo.js", import.meta.url), {
+      workerData: { control: control.port2 },
+      transferList: [control.port2],
+    });
     await once(worker, "online");
-    return new EchoChannel(worker);
+    return new EchoChannel(worker, control.port1);
   }
 
   post(message: unknown): void {
     this.worker.postMessage(message);
   }
 
+  /** CPU ms the echo worker's thread has used so far (null where the platform does not say). */
+  async cpuMs(): Promise<number | null> {
+    const reply = once(this.#control, "message") as Promise<[number | null]>;
+    this.#control.postMessage("cpu");
+    return (await reply)[0];
+  }
+
   async close(): Promise<void> {
+    this.#control.close();
     await this.worker.terminate();
   }
 }
 
-/** Events in flight at most: bounds memory like a real publisher would, without starving the pipe. */
-const WINDOW = 8192;
-
 /**
  * Sends `count` events through the echo worker and resolves with events/s once the last one is
- * back. `batch` 1 posts each event; 64 posts arrays of 64 (the best hand-written batching).
+ * back. `batch` 1 posts each event; 64 posts arrays of 64 (the best hand-written batching). At
+ * most IN_FLIGHT events are sent and not yet back; at the limit the publisher waits for half.
+ * `read`, when given, is called with every received event's data (the consumer that reads it;
+ * structured clone has decoded it either way).
  */
 export async function echoThroughput(
   channel: EchoChannel,
   count: number,
   batch: number,
-  makeEvent: (seq: number) => unknown,
+  makeEvent: (seq: number) => BusEvent,
+  read?: (data: unknown) => void,
 ): Promise<number> {
   let received = 0;
   let sent = 0;
@@ -51,9 +68,16 @@ export async function echoThroughput(
     finished = resolve;
   });
   channel.onMessage = (message) => {
-    received += batch === 1 ? 1 : (message as unknown[]).length;
+    if (batch === 1) {
+      if (read) read((message as BusEvent).data);
+      received++;
+    } else {
+      const events = message as BusEvent[];
+      if (read) for (let i = 0; i < events.length; i++) read(events[i]!.data);
+      received += events.length;
+    }
     if (received >= count) finished();
-    else if (wakePublisher !== null && sent - received <= WINDOW / 2) {
+    else if (wakePublisher !== null && sent - received <= IN_FLIGHT / 2) {
       const wake = wakePublisher;
       wakePublisher = null;
       wake();
@@ -61,7 +85,7 @@ export async function echoThroughput(
   };
   const started = performance.now();
   while (sent < count) {
-    if (sent - received >= WINDOW) {
+    if (sent - received >= IN_FLIGHT) {
       await new Promise<void>((resolve) => {
         wakePublisher = resolve;
       });

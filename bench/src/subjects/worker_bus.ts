@@ -1,4 +1,4 @@
-import type { WorkerBus } from "@threadbus/worker";
+import type { WorkerBus, WorkerBusOptions } from "@threadbus/worker";
 import { Unavailable } from "../scenario.js";
 
 type WorkerModule = typeof import("@threadbus/worker");
@@ -18,7 +18,16 @@ export async function loadWorkerModule(): Promise<WorkerModule> {
 }
 
 /** Starts a WorkerBus, or throws Unavailable saying why not. */
-export async function startWorkerBus(): Promise<WorkerBus> {
+export async function startWorkerBus(options?: WorkerBusOptions): Promise<WorkerBus> {
   const module = await loadWorkerModule();
-  return module.WorkerBus.start();
+  return module.WorkerBus.start(options);
+}
+
+/**
+ * CPU ms the bus's dispatcher thread has used since it started, from `inspect()`; null where the
+ * platform does not say (or the implementation does not report it).
+ */
+export async function dispatcherCpuMs(bus: WorkerBus): Promise<number | null> {
+  const report = (await bus.inspect()) as { dispatcherCpuMs?: number | null };
+  return typeof report.dispatcherCpuMs === "number" ? report.dispatcherCpuMs : null;
 }

@@ -1,7 +1,7 @@
 import { parentPort } from "node:worker_threads";
 import type { EventBus } from "@threadbus/core";
 import type { WorkerBusHandle } from "@threadbus/worker";
-import { publish } from "../subjects/publish.js";
+import { IN_FLIGHT, publishWithBackPressure } from "../subjects/publish.js";
 import { loadWorkerModule } from "../subjects/worker_bus.js";
 
 /**
@@ -17,7 +17,6 @@ export interface RunRequest {
   body: string;
 }
 
-const WINDOW = 8192;
 const BATCH = 64;
 const port = parentPort!;
 let bus: EventBus | null = null;
@@ -51,7 +50,7 @@ async function run({ mode, count, body }: RunRequest): Promise<void> {
   acked = 0;
   if (mode === "threadbus") {
     if (!bus) throw new Error("not attached");
-    await publish(bus, count, (seq) => ({
+    await publishWithBackPressure(bus, count, (seq) => ({
       system: "orders",
       kind: "created",
       path: "o/1",
@@ -61,7 +60,7 @@ async function run({ mode, count, body }: RunRequest): Promise<void> {
   }
   let sent = 0;
   while (sent < count) {
-    if (sent - acked >= WINDOW) {
+    if (sent - acked >= IN_FLIGHT) {
       await new Promise<void>((resolve) => {
         wake = resolve;
       });

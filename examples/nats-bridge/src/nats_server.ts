@@ -3,10 +3,12 @@ import { accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 
-/** A nats-server of our own on a free loopback port; stop() ends it. */
+/** A nats-server of our own on a loopback port; stop() ends it (SIGTERM), kill() at once (SIGKILL), by pid. */
 export interface OwnServer {
   url: string;
+  pid: number;
   stop(): Promise<void>;
+  kill(): Promise<void>;
 }
 
 function findBinary(): string | null {
@@ -20,7 +22,7 @@ function findBinary(): string | null {
   return null;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -33,13 +35,14 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startOwnServer(): Promise<OwnServer> {
+/** Starts nats-server on 127.0.0.1 (a free port unless given), with `args` added to its command line. */
+export async function startOwnServer(args: readonly string[] = [], port?: number): Promise<OwnServer> {
   const binary = findBinary();
   if (binary === null) {
     throw new Error("nats-server not found: install it (apt-get install -y nats-server) or set NATS_URL");
   }
-  const port = await freePort();
-  const child: ChildProcess = spawn(binary, ["-a", "127.0.0.1", "-p", String(port)], {
+  const clientPort = port ?? (await freePort());
+  const child: ChildProcess = spawn(binary, ["-a", "127.0.0.1", "-p", String(clientPort), ...args], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   await new Promise<void>((resolve, reject) => {
@@ -56,13 +59,17 @@ export async function startOwnServer(): Promise<OwnServer> {
     child.stderr?.on("data", onData);
     child.once("exit", onExit);
   });
+  const pid = child.pid!;
+  const end = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      process.kill(pid, signal);
+    });
   return {
-    url: `nats://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
+    url: `nats://127.0.0.1:${clientPort}`,
+    pid,
+    stop: () => end("SIGTERM"),
+    kill: () => end("SIGKILL"),
   };
 }

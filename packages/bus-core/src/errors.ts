@@ -11,7 +11,9 @@ export type ThreadbusErrorCode =
   | "BUS_FULL"
   | "WORKER_FAILED"
   | "TIMEOUT"
-  | "ABORT_ERR";
+  | "ABORT_ERR"
+  // @threadbus/nats: the first connection to a NATS server failed.
+  | "NATS_CONNECT_FAILED";
 
 export abstract class ThreadbusError extends Error {
   abstract readonly code: ThreadbusErrorCode;

@@ -1,4 +1,5 @@
-// Measures one bridge hop on loopback against raw nats.js with the same payloads, in one run:
+// Measures one bridge hop on loopback against raw nats.js with the same payloads, in one run,
+// throughput and one-at-a-time latency (the throughput side is also `pnpm bench -- k-nats`):
 //   node scripts/measure.mjs [events=200000] [latencySamples=2000]
 // Needs `pnpm --filter @threadbus/nats build` and nats-server (PATH, /usr/sbin, or NATS_URL).
 // Both sides live in this process (two NATS connections), for the bridge and for the raw peer
@@ -10,7 +11,7 @@ import { delimiter, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { connect } from "@nats-io/transport-node";
 import { Bus } from "@threadbus/core";
-import { encodeEnvelope, NatsBridge, subjectFor } from "../dist/index.js";
+import { encodeMessage, NatsBridge, subjectFor } from "../dist/index.js";
 
 const EVENTS = Number(process.argv[2] ?? 200_000);
 const SAMPLES = Number(process.argv[3] ?? 2000);
@@ -128,8 +129,12 @@ async function measureRaw(url) {
   const pub = await connect({ servers: url });
   const sub = await connect({ servers: url });
   const subject = subjectFor("raw", "measure", "tick");
-  // The same bytes the bridge puts on the wire, encoded ahead: the transport alone.
-  const payloads = Array.from({ length: 1000 }, (_, i) => encodeEnvelope("raw", i + 1, event(i)));
+  // Each event as a one-event message of the bridge's wire format, encoded ahead: the transport alone.
+  const header = { origin: "raw", epoch: 1, system: "measure", kind: "tick" };
+  const payloads = Array.from({ length: 1000 }, (_, i) => {
+    const e = event(i);
+    return encodeMessage({ ...header, last: i + 1 }, [e.path, e.data]);
+  });
   let count = 0;
   let waiter = null;
   sub.subscribe(subject, {
@@ -171,7 +176,7 @@ try {
   console.log(row("bus -> bridge -> NATS -> bus", bridge));
   const [e, i] = bridge.stats;
   console.log(
-    `bridge stats: exported ${e.exported}, dropped ${e.dropped}; imported ${i.imported}, lost ${i.lost}, bad ${i.badMessages}`,
+    `bridge stats: exported ${e.exported} in ${e.messages} messages, dropped ${e.dropped}; imported ${i.imported}, lost ${i.lost}, bad ${i.badMessages}`,
   );
 } finally {
   server?.stop();

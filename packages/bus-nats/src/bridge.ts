@@ -1,87 +1,73 @@
 import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
-import type { BusEvent, Subscription } from "@threadbus/core";
-import { decodeEnvelope, encodeEnvelope } from "./envelope.js";
+import type { Subscription } from "@threadbus/core";
+import { newEpoch } from "./envelope.js";
 import { NatsConnectError } from "./errors.js";
+import { Exporter } from "./exporter.js";
+import { Importer } from "./importer.js";
 import {
   type CompiledFilter,
+  matchesAny,
   type NatsBridgeOptions,
   type ResolvedBridgeOptions,
   resolveBridgeOptions,
 } from "./options.js";
-import { OutageBuffer } from "./outage_buffer.js";
-import { RouteTable } from "./routes.js";
-import { SequenceTracker } from "./sequence_tracker.js";
-import { subjectFor, translateFilter } from "./subject.js";
+import { translateFilter } from "./subject.js";
 
 export interface NatsBridgeStats {
   /** Events handed to NATS (including outage-buffered ones, once sent). */
   exported: number;
   /** Remote events sent on the local bus. */
   imported: number;
-  /** Exports dropped: outage buffer full, unencodable data, publish refused, left buffered at stop, or dropped by the export subscription's overflow policy. */
+  /** Exports dropped: outage buffer full, unencodable data, above max_payload, publish refused, left buffered at stop, or dropped by the export subscription's overflow policy. */
   dropped: number;
   /** Exports held in the outage buffer now. */
   buffered: number;
-  /** Remote events announced by a sequence gap and never received (lost between bridges). */
+  /** Remote events announced by a sequence gap or a heartbeat and not received (lost between bridges). */
   lost: number;
-  /** Remote messages received twice (overlapping import subscriptions) and skipped. */
+  /** Remote events received twice (overlapping import subscriptions) and skipped. */
   duplicates: number;
-  /** Remote messages whose system/kind matched an import subject but not an import pattern. */
+  /** Jumps in a remote stream's numbers beyond `sequenceWindow`, each counted once (not in `lost`). */
+  resyncs: number;
+  /** Remote events whose system/kind matched an import subject but not an import pattern. */
   filtered: number;
   /** Imports the local bus refused (closed or full). */
   refused: number;
   /** Wire messages that failed to decode or validate, skipped. */
   badMessages: number;
-  /** Own messages seen on import and skipped (loop prevention). */
+  /** Own events seen on import and skipped (loop prevention). */
   echoes: number;
   /** Imported events seen again by the export subscription and not sent back (loop prevention). */
   reexportsSkipped: number;
+  /** NATS messages that carried exported events (a batch each). */
+  messages: number;
+  /** Heartbeat messages sent. */
+  heartbeats: number;
   disconnects: number;
   reconnects: number;
   connected: boolean;
 }
 
-type Counters = Omit<NatsBridgeStats, "buffered" | "lost" | "duplicates" | "connected">;
-
-/** Bad messages logged one by one before the log thins out to every 1000th. */
-const BAD_MESSAGE_LOG_LIMIT = 10;
-
-function matchesAny(filters: readonly CompiledFilter[], system: string, kind: string): boolean {
-  for (const filter of filters) {
-    if (filter.system.match(system) && (filter.kind === null || filter.kind.match(kind))) return true;
-  }
-  return false;
-}
-
 /**
  * Bridges a local bus to NATS: exports matching local events to `<prefix>.<system>.<kind>`,
- * imports matching remote events onto the local bus. See README.md for the wire format, the
- * pattern translation, loop prevention and the outage policy.
+ * imports matching remote events onto the local bus. See README.md for the wire format, epochs,
+ * heartbeats, the pattern translation, loop prevention and the outage policy.
  */
 export class NatsBridge {
   readonly #options: ResolvedBridgeOptions;
   readonly #nc: NatsConnection;
-  readonly #routes: RouteTable;
-  readonly #tracker: SequenceTracker;
-  readonly #outage: OutageBuffer;
+  readonly #epoch = newEpoch();
+  readonly #exporter: Exporter;
+  readonly #importer: Importer;
   /** Events this bridge sent on the local bus: the export side must not send them back out. */
-  readonly #imported = new WeakSet<object>();
-  readonly #counters: Counters = {
-    exported: 0,
-    imported: 0,
-    dropped: 0,
-    filtered: 0,
-    refused: 0,
-    badMessages: 0,
-    echoes: 0,
-    reexportsSkipped: 0,
-    disconnects: 0,
-    reconnects: 0,
-  };
+  readonly #imported: WeakSet<object> | null;
+  #reexportsSkipped = 0;
+  #disconnects = 0;
+  #reconnects = 0;
   #connected = true;
   #exportSubscription: Subscription | null = null;
   #exportLoop: Promise<void> = Promise.resolve();
   #statusLoop: Promise<void> = Promise.resolve();
+  #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   #exportBusy = false;
   #idleWaiters: (() => void)[] = [];
   #sinceFlush = 0;
@@ -90,9 +76,22 @@ export class NatsBridge {
   private constructor(options: ResolvedBridgeOptions, nc: NatsConnection) {
     this.#options = options;
     this.#nc = nc;
-    this.#routes = new RouteTable(options.prefix, options.maxTrackedSubjects);
-    this.#tracker = new SequenceTracker(options.maxTrackedSubjects);
-    this.#outage = new OutageBuffer(options.outageBufferSize);
+    const bothWays = options.export.length > 0 && options.import.length > 0;
+    this.#imported = bothWays ? new WeakSet() : null;
+    const bridge = this;
+    this.#exporter = new Exporter(
+      { ...options, epoch: this.#epoch },
+      {
+        get connected() {
+          return bridge.#connected;
+        },
+        get maxPayload() {
+          return nc.info?.max_payload ?? 1024 * 1024;
+        },
+        publish: (subject, payload) => nc.publish(subject, payload),
+      },
+    );
+    this.#importer = new Importer({ ...options, filters: options.import, imported: this.#imported });
   }
 
   /**
@@ -132,14 +131,33 @@ export class NatsBridge {
     return this.#options.origin;
   }
 
+  /** This run's epoch: random at start, so a restart under the same origin is a new stream. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
   stats(): NatsBridgeStats {
+    const exported = this.#exporter.counters;
+    const imported = this.#importer.counters;
+    const tracker = this.#importer.tracker;
     const overflowDrops = this.#exportSubscription?.stats().dropped ?? 0;
     return {
-      ...this.#counters,
-      dropped: this.#counters.dropped + overflowDrops,
-      buffered: this.#outage.length,
-      lost: this.#tracker.lost,
-      duplicates: this.#tracker.duplicates,
+      exported: exported.exported,
+      imported: imported.imported,
+      dropped: exported.dropped + overflowDrops,
+      buffered: this.#exporter.buffered,
+      lost: tracker.lost,
+      duplicates: tracker.duplicates,
+      resyncs: tracker.resyncs,
+      filtered: imported.filtered,
+      refused: imported.refused,
+      badMessages: imported.badMessages,
+      echoes: imported.echoes,
+      reexportsSkipped: this.#reexportsSkipped,
+      messages: exported.messages,
+      heartbeats: exported.heartbeats,
+      disconnects: this.#disconnects,
+      reconnects: this.#reconnects,
       connected: this.#connected,
     };
   }
@@ -158,9 +176,10 @@ export class NatsBridge {
   }
 
   /**
-   * Stops the bridge: the export subscription closes and what it buffered is exported, the import
-   * subscriptions drain, the connection closes. Exports still in the outage buffer are counted as
-   * dropped. Idempotent; the local bus is left running.
+   * Stops the bridge: the export subscription closes and what it buffered is exported, a final
+   * heartbeat gives importers every subject's last number, the import subscriptions drain, the
+   * connection closes. Exports still in the outage buffer are counted as dropped. Idempotent; the
+   * local bus is left running.
    */
   stop(): Promise<void> {
     this.#stopPromise ??= this.#stop();
@@ -168,10 +187,12 @@ export class NatsBridge {
   }
 
   async #stop(): Promise<void> {
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
     await this.#exportSubscription?.close();
     await this.#exportLoop;
-    this.#counters.dropped += this.#outage.takeAll().length;
+    this.#exporter.discardHeld();
     if (this.#connected && !this.#nc.isClosed()) {
+      this.#exporter.finalHeartbeats();
       await this.#nc.drain().catch(() => {});
     }
     if (!this.#nc.isClosed()) await this.#nc.close().catch(() => {});
@@ -190,7 +211,7 @@ export class NatsBridge {
       }
     }
     const onMessage = (err: Error | null, msg: Msg) => {
-      if (err === null) this.#onMessage(msg);
+      if (err === null) this.#importer.onMessage(msg.subject, msg.data);
     };
     for (const subject of subjects) this.#nc.subscribe(subject, { callback: onMessage });
     // The round trip makes the server register the subscriptions before start() resolves.
@@ -206,15 +227,20 @@ export class NatsBridge {
     });
     this.#exportSubscription = subscription;
     this.#exportLoop = this.#runExports(subscription, single === null ? exports : null);
+    this.#heartbeatTimer = setInterval(() => this.#exporter.heartbeat(), this.#options.heartbeatMs);
+    // The connection keeps the process alive while the bridge runs; the timer need not.
+    this.#heartbeatTimer.unref();
   }
 
   async #runExports(subscription: Subscription, filters: readonly CompiledFilter[] | null): Promise<void> {
     const iterator = subscription.nextBatch ? null : subscription[Symbol.asyncIterator]();
-    const next = async (): Promise<BusEvent[] | null> => {
+    const next = async () => {
       if (iterator === null) return (await subscription.nextBatch?.()) ?? null;
       const result = await iterator.next();
       return result.done ? null : [result.value];
     };
+    const exporter = this.#exporter;
+    const imported = this.#imported;
     for (;;) {
       this.#exportBusy = false;
       if (subscription.stats().buffered === 0) this.#wakeIdle();
@@ -222,12 +248,15 @@ export class NatsBridge {
       if (batch === null) break;
       this.#exportBusy = true;
       for (const event of batch) {
-        if (this.#imported.has(event)) {
-          this.#counters.reexportsSkipped++;
+        if (imported?.has(event)) {
+          this.#reexportsSkipped++;
         } else if (filters === null || matchesAny(filters, event.system, event.kind)) {
-          this.#export(event);
+          exporter.add(event);
         }
       }
+      // Nothing waits for a fuller batch: what this drain gathered leaves now.
+      exporter.close();
+      this.#sinceFlush += batch.length;
       if (this.#sinceFlush >= this.#options.flushEvery && this.#connected) {
         this.#sinceFlush = 0;
         // A round trip now and then bounds what sits in client and socket buffers; while we
@@ -244,105 +273,23 @@ export class NatsBridge {
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
-  #export(event: BusEvent): void {
-    const route = this.#routes.get(event.system, event.kind);
-    if (!this.#connected && this.#outage.length >= this.#options.outageBufferSize) {
-      // Refused before it takes a sequence number, so importers see no gap for it: a drop is
-      // counted once, here, and never again as "lost" on the far side.
-      this.#counters.dropped++;
-      return;
-    }
-    const seq = route.counter === null ? 0 : route.counter.seq + 1;
-    let payload: Uint8Array;
-    try {
-      payload = encodeEnvelope(this.#options.origin, seq, event);
-    } catch (err) {
-      this.#counters.dropped++;
-      this.#options.logger.warn(
-        `@threadbus/nats: dropped ${event.system} ${event.kind} '${event.path}': its data cannot be encoded`,
-        err,
-      );
-      return;
-    }
-    if (route.counter !== null) route.counter.seq = seq;
-    if (!this.#connected) {
-      this.#outage.offer({ subject: route.subject, payload });
-      return;
-    }
-    this.#publish(route.subject, payload);
-  }
-
-  #publish(subject: string, payload: Uint8Array): void {
-    try {
-      this.#nc.publish(subject, payload);
-      this.#counters.exported++;
-      this.#sinceFlush++;
-    } catch (err) {
-      this.#counters.dropped++;
-      this.#options.logger.warn(`@threadbus/nats: publish to '${subject}' refused`, err);
-    }
-  }
-
-  #onMessage(msg: Msg): void {
-    const decoded = decodeEnvelope(msg.data);
-    if (!decoded.ok) {
-      this.#bad(msg.subject, decoded.reason);
-      return;
-    }
-    const envelope = decoded.envelope;
-    if (msg.subject !== subjectFor(this.#options.prefix, envelope.system, envelope.kind)) {
-      this.#bad(msg.subject, `envelope names ${envelope.system} ${envelope.kind}, which is not this subject`);
-      return;
-    }
-    if (envelope.origin === this.#options.origin) {
-      this.#counters.echoes++;
-      return;
-    }
-    if (this.#tracker.observe(envelope.origin, msg.subject, envelope.seq) === "duplicate") return;
-    // The subject filter is a superset (see translateFilter): the core matcher decides.
-    if (!matchesAny(this.#options.import, envelope.system, envelope.kind)) {
-      this.#counters.filtered++;
-      return;
-    }
-    const event: BusEvent = { system: envelope.system, kind: envelope.kind, path: envelope.path };
-    if (envelope.data !== undefined) event.data = envelope.data;
-    if (this.#exportSubscription !== null) this.#imported.add(event);
-    let accepted: boolean;
-    try {
-      accepted = this.#options.bus.send(event);
-    } catch {
-      accepted = false;
-    }
-    if (accepted) this.#counters.imported++;
-    else this.#counters.refused++;
-  }
-
-  #bad(subject: string, reason: string): void {
-    const count = ++this.#counters.badMessages;
-    if (count <= BAD_MESSAGE_LOG_LIMIT || count % 1000 === 0) {
-      this.#options.logger.warn(
-        `@threadbus/nats: skipped a bad message on '${subject}': ${reason} (${count} bad so far)`,
-      );
-    }
-  }
-
   async #watchStatus(): Promise<void> {
+    const { logger, outageBufferSize } = this.#options;
     for await (const status of this.#nc.status()) {
       if (status.type === "disconnect") {
         this.#connected = false;
-        this.#counters.disconnects++;
-        this.#options.logger.warn(
-          `@threadbus/nats: disconnected from ${status.server}; holding up to ${this.#options.outageBufferSize} exports`,
+        this.#disconnects++;
+        logger.warn(
+          `@threadbus/nats: disconnected from ${status.server}; holding up to ${outageBufferSize} exports`,
         );
       } else if (status.type === "reconnect") {
         this.#connected = true;
-        this.#counters.reconnects++;
-        const held = this.#outage.takeAll();
-        this.#options.logger.warn(
-          `@threadbus/nats: reconnected to ${status.server}; sending ${held.length} held exports (${this.stats().dropped} dropped so far)`,
-        );
+        this.#reconnects++;
         // Synchronously, before the export loop runs again: held exports go out first, in order.
-        for (const pending of held) this.#publish(pending.subject, pending.payload);
+        const held = this.#exporter.resume();
+        logger.warn(
+          `@threadbus/nats: reconnected to ${status.server}; sent ${held} held exports (${this.stats().dropped} dropped so far)`,
+        );
       } else if (status.type === "close") {
         this.#connected = false;
         break;

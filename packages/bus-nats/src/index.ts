@@ -1,5 +1,13 @@
 export { NatsBridge, type NatsBridgeStats } from "./bridge.js";
-export { decodeEnvelope, type Envelope, encodeEnvelope, envelopeSchema, WIRE_VERSION } from "./envelope.js";
+export {
+  type BatchHeader,
+  type DecodeResult,
+  decodeMessage,
+  encodeMessage,
+  MAX_EPOCH,
+  WIRE_VERSION,
+  type WireMessage,
+} from "./envelope.js";
 export { NatsConnectError } from "./errors.js";
 export type { BridgePattern, NatsBridgeOptions } from "./options.js";
 export {

@@ -40,7 +40,22 @@ export interface NatsBridgeOptions {
   exportOverflow?: OverflowPolicy;
   /** Exports between two round trips to the server (nc.flush()), which bound memory in flight. Default 4096. */
   flushEvery?: number;
-  /** (origin, subject) pairs tracked for gap and duplicate detection. Default 65,536. */
+  /**
+   * Bytes a batch of exports aims at (one NATS message per run of one system and kind; the
+   * server's max_payload is the hard limit). Default 65,536.
+   */
+  maxBatchBytes?: number;
+  /**
+   * Milliseconds between heartbeats, which carry each export subject's last sequence number so
+   * importers count events lost at the end of a stream. Default 1000.
+   */
+  heartbeatMs?: number;
+  /**
+   * The largest jump in an incoming stream's sequence numbers counted as loss; a larger jump
+   * (forward or back) is counted once in `resyncs` and tracking starts over. Default 1,000,000.
+   */
+  sequenceWindow?: number;
+  /** Subjects numbered on export, and (origin, epoch, subject) streams tracked on import. Default 65,536. */
   maxTrackedSubjects?: number;
   /** Extra NATS connection options (auth, TLS, reconnect timing). `servers` wins over `connection.servers`. */
   connection?: Omit<NodeConnectionOptions, "servers">;
@@ -54,6 +69,14 @@ export interface CompiledFilter {
   readonly kind: Pattern | null;
 }
 
+/** True when (system, kind) matches one of the filters, with the core matcher. */
+export function matchesAny(filters: readonly CompiledFilter[], system: string, kind: string): boolean {
+  for (const filter of filters) {
+    if (filter.system.match(system) && (filter.kind === null || filter.kind.match(kind))) return true;
+  }
+  return false;
+}
+
 export interface ResolvedBridgeOptions {
   bus: EventBus;
   servers: string[];
@@ -65,6 +88,9 @@ export interface ResolvedBridgeOptions {
   exportBufferSize: number;
   exportOverflow: OverflowPolicy;
   flushEvery: number;
+  maxBatchBytes: number;
+  heartbeatMs: number;
+  sequenceWindow: number;
   maxTrackedSubjects: number;
   connection: Omit<NodeConnectionOptions, "servers">;
   logger: Logger;
@@ -107,6 +133,9 @@ const schema = z.object({
   exportBufferSize: count(1).optional(),
   exportOverflow: z.enum(["block", "drop-oldest", "drop-newest"]).optional(),
   flushEvery: count(1).optional(),
+  maxBatchBytes: count(1).optional(),
+  heartbeatMs: count(10).optional(),
+  sequenceWindow: count(1).optional(),
   maxTrackedSubjects: count(1).optional(),
   connection: z.object({}).passthrough().optional(),
   logger: loggerSchema.optional(),
@@ -148,6 +177,9 @@ export function resolveBridgeOptions(options: NatsBridgeOptions): ResolvedBridge
     exportBufferSize: data.exportBufferSize ?? 8192,
     exportOverflow: data.exportOverflow ?? "block",
     flushEvery: data.flushEvery ?? 4096,
+    maxBatchBytes: data.maxBatchBytes ?? 65_536,
+    heartbeatMs: data.heartbeatMs ?? 1000,
+    sequenceWindow: data.sequenceWindow ?? 1_000_000,
     maxTrackedSubjects: data.maxTrackedSubjects ?? 65_536,
     connection: (data.connection ?? {}) as Omit<NodeConnectionOptions, "servers">,
     logger: data.logger ?? console,

@@ -1,6 +1,6 @@
-import { Bus } from "@threadbus/core";
+import { Bus, ThreadbusError } from "@threadbus/core";
 import { describe, expect, it } from "vitest";
-import { NatsBridge, type NatsBridgeOptions } from "../src/index.js";
+import { NatsBridge, type NatsBridgeOptions, NatsConnectError } from "../src/index.js";
 import { freePort } from "./fixtures/nats_server.js";
 
 const bus = new Bus();
@@ -25,6 +25,9 @@ describe("NatsBridge.start options", () => {
     ["an unknown overflow policy", { exportOverflow: "wait" }, "options.exportOverflow"],
     ["a zero flushEvery", { flushEvery: 0 }, "options.flushEvery"],
     ["a zero maxTrackedSubjects", { maxTrackedSubjects: 0 }, "options.maxTrackedSubjects"],
+    ["a heartbeat under 10 ms", { heartbeatMs: 5 }, "options.heartbeatMs"],
+    ["a fractional maxBatchBytes", { maxBatchBytes: 100.5 }, "options.maxBatchBytes"],
+    ["a zero sequenceWindow", { sequenceWindow: 0 }, "options.sequenceWindow"],
     ["an origin with spaces", { origin: "a b" }, "options.origin"],
     ["a logger without warn()", { logger: { error() {} } }, "options.logger"],
   ];
@@ -43,5 +46,9 @@ describe("NatsBridge.start options", () => {
       servers: [`nats://127.0.0.1:${port}`],
     });
     await expect(started).rejects.toHaveProperty("cause");
+    const error = await started.catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(NatsConnectError);
+    expect(error).toBeInstanceOf(ThreadbusError);
+    expect((error as Error).name).toBe("NatsConnectError");
   });
 });

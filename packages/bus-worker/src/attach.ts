@@ -1,5 +1,12 @@
 import { MessagePort, workerData } from "node:worker_threads";
-import { InvalidOptionsError, type Logger, loggerSchema, optionsError } from "@threadbus/core";
+import {
+  InvalidOptionsError,
+  type Logger,
+  loggerSchema,
+  optionsError,
+  resolveStopOptions,
+  type StopOptions,
+} from "@threadbus/core";
 import { z } from "zod";
 import { BusClient } from "./client.js";
 import {
@@ -11,7 +18,6 @@ import {
   LAYOUT_VERSION,
   MAGIC,
 } from "./constants.js";
-import { resolveStopOptions, type WorkerStopOptions } from "./options.js";
 import type { WorkerBusHandle } from "./worker_bus.js";
 
 /**
@@ -32,9 +38,14 @@ export class AttachedBus extends BusClient {
    * no room for it within `timeoutMs` (default 5000), the thread leaves without it: the dispatcher
    * then sees its port close, as if the thread had died (its subscriptions count as lost).
    */
-  stop(options?: WorkerStopOptions): Promise<void> {
+  stop(options?: StopOptions): Promise<void> {
     if (this.#stopPromise) return this.#stopPromise;
-    const { timeoutMs } = resolveStopOptions(options);
+    let timeoutMs: number;
+    try {
+      ({ timeoutMs } = resolveStopOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.markClosed();
     this.#stopPromise = (async () => {
       if (!(await this.detachRecord(timeoutMs).catch(() => false))) this.complete();

@@ -8,6 +8,7 @@ import {
   type EventBus,
   InvalidOptionsError,
   type Logger,
+  resolveSendSignal,
   resolveSubscribeOptions,
   type SendOptions,
   type SubscribeOptions,
@@ -77,7 +78,7 @@ export interface WorkerBusStats {
   torn: number;
   /** Subscriptions removed because their thread died. */
   lostSubscribers: number;
-  /** Threads attached now, the starting one included. */
+  /** Thread slots in use: threads attached now (the starting one included), and gone ones whose slot is not given back yet. */
   clients: number;
 }
 
@@ -218,13 +219,15 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     }
     this.#subscriptions.set(id, subscription as WorkerSubscription);
     if (signal) {
-      const onAbort = () => void subscription.close();
-      // The signal may have fired while the subscribe was on its way: the subscription ends now.
-      if (signal.aborted) onAbort();
-      else {
-        signal.addEventListener("abort", onAbort, { once: true });
-        subscription.onEnd(() => signal.removeEventListener("abort", onAbort));
+      if (signal.aborted) {
+        // The signal fired while the subscribe was on its way: as on the in-thread Bus, no
+        // subscription is left behind, and the call rejects.
+        await subscription.close();
+        throw new AbortError("subscribe aborted", { cause: signal.reason });
       }
+      const onAbort = () => void subscription.close();
+      signal.addEventListener("abort", onAbort, { once: true });
+      subscription.onEnd(() => signal.removeEventListener("abort", onAbort));
     }
     return subscription;
   }
@@ -272,7 +275,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
    * false (counted in stats().refused). Returns false after stop.
    */
   send<D = unknown>(event: BusEvent<D>, options?: SendOptions): boolean {
-    const signal = options?.signal;
+    const signal = resolveSendSignal(options);
     const result = this.#trySend(event, signal, true);
     if (result !== CLAIM_FULL) return result === 1;
     if (this.#onFull === "wait") {
@@ -293,7 +296,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
    * AbortError if `signal` aborts while it waits, and with InvalidEventError for a bad event.
    */
   async sendAsync<D = unknown>(event: BusEvent<D>, options?: SendOptions): Promise<boolean> {
-    const signal = options?.signal;
+    const signal = resolveSendSignal(options);
     for (;;) {
       // Measured again after every wait: another send of this thread may have used the encoder.
       const result = this.#trySend(event, signal, true);

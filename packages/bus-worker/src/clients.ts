@@ -67,7 +67,7 @@ export class ClientRegistry {
   ): void {
     const entry: ClientEntry = { client, port, alive: true };
     this.#clients.set(client, entry);
-    this.#views.counters[kLiveClients] = this.#clients.size;
+    this.#views.counters[kLiveClients]!++;
     port.on("message", onMessage);
     port.once("close", () => {
       if (this.#clients.get(client) !== entry) return;
@@ -75,10 +75,14 @@ export class ClientRegistry {
       entry.alive = false;
       this.#dead.add(client);
       this.#clients.delete(client);
-      this.#views.counters[kLiveClients] = this.#clients.size;
       this.#releasing.push({ client, until: consumed() });
       this.#onDeath(client);
     });
+  }
+
+  /** True if the client is attached (registered and neither detached nor dead). */
+  has(client: number): boolean {
+    return this.#clients.has(client);
   }
 
   /** True once the client's thread is known to have died (and its slot is not given back yet). */
@@ -100,7 +104,6 @@ export class ClientRegistry {
     const entry = this.#clients.get(client);
     if (entry === undefined) return;
     this.#clients.delete(client);
-    this.#views.counters[kLiveClients] = this.#clients.size;
     entry.port.close();
     this.#release(client);
   }
@@ -147,6 +150,7 @@ export class ClientRegistry {
     counters[base + kClientPublished] = 0;
     freeClientSlots(header, client);
     counters[kReleasedClients]!++;
+    counters[kLiveClients]!--;
     if (client !== 0) Atomics.store(clients, client, CLIENT_FREE);
   }
 }

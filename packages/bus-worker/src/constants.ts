@@ -77,7 +77,7 @@ export const kTorn = 7;
 export const kRetiredSent = 8;
 export const kRetiredRefused = 9;
 export const kRetiredPublished = 10;
-/** Threads attached now (the starting one included). */
+/** Thread slots in use: threads attached now (the starting one included), and gone ones not given back yet. */
 export const kLiveClients = 11;
 /** Client slots freed so far (detached or dead threads), for inspection. */
 export const kReleasedClients = 12;

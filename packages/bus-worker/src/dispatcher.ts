@@ -246,6 +246,10 @@ export class Dispatcher {
   // --- records ---------------------------------------------------------------------------------
 
   #record(type: number, offset: number, length: number): boolean {
+    // A thread's control port reaches this worker by postMessage, its records through the ring:
+    // the first record of a new thread can come first. Take the pending messages before replying.
+    if (type !== RecordType.send && !this.#clients.has(this.#reader.word(offset, CONTROL_CLIENT)))
+      this.#drainControlPorts();
     let done = true;
     switch (type) {
       case RecordType.send:
@@ -597,17 +601,18 @@ export class Dispatcher {
 
   #takePort(client: number, token: number): { port: MessagePort; ring: SharedArrayBuffer } | undefined {
     const key = `${client}:${token}`;
-    let taken = this.#ports.get(key);
-    if (taken === undefined) {
-      // The port was posted before the record was written, so it is already queued: take it now.
-      for (const port of this.#clients.ports()) {
-        for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port))
-          this.#onClientMessage(m.message as ClientMessage);
-      }
-      taken = this.#ports.get(key);
-    }
+    if (!this.#ports.has(key)) this.#drainControlPorts(); // posted before the record was written: queued
+    const taken = this.#ports.get(key);
     this.#ports.delete(key);
     return taken;
+  }
+
+  /** Takes every message already queued on the control ports, without waiting for the event loop. */
+  #drainControlPorts(): void {
+    for (const port of [...this.#clients.ports()]) {
+      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port))
+        this.#onClientMessage(m.message as ClientMessage);
+    }
   }
 
   #addClient(client: number, port: MessagePort): void {

@@ -1,7 +1,7 @@
 export type { InspectResult, SubscriptionInfo } from "./admin.js";
 export { AttachedBus, attach } from "./attach.js";
 export type { WorkerBusStats } from "./client.js";
-export type { OnFull, WorkerBusOptions, WorkerStopOptions } from "./options.js";
+export type { OnFull, WorkerBusOptions } from "./options.js";
 export * from "./pool/index.js";
 export { RecordTooLargeError } from "./ring.js";
 export { threadCpuMs } from "./thread_cpu.js";

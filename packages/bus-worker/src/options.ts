@@ -92,28 +92,3 @@ export function resolveWorkerBusOptions(options: WorkerBusOptions | undefined): 
     logger: parsed.data.logger ?? console,
   };
 }
-
-/** Stop's options: how long undelivered events may hold it (see WorkerBus.stop). */
-export interface WorkerStopOptions {
-  /** After this long, what is left undelivered is dropped and counted in droppedOnStop. Default 5000. */
-  timeoutMs?: number;
-}
-
-export const DEFAULT_STOP_TIMEOUT_MS = 5000;
-
-const stopSchema = z
-  .object({
-    timeoutMs: z
-      .number()
-      .int("must be an integer from 0 to 3600000")
-      .min(0, "must be an integer from 0 to 3600000")
-      .max(3_600_000, "must be an integer from 0 to 3600000")
-      .optional(),
-  })
-  .strict();
-
-export function resolveStopOptions(options: WorkerStopOptions | undefined): { timeoutMs: number } {
-  const parsed = stopSchema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error);
-  return { timeoutMs: parsed.data.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS };
-}

@@ -1,7 +1,13 @@
 import { randomInt } from "node:crypto";
 import { once } from "node:events";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
-import { BusClosedError, InvalidOptionsError, WorkerFailedError } from "@threadbus/core";
+import {
+  BusClosedError,
+  InvalidOptionsError,
+  resolveStopOptions,
+  type StopOptions,
+  WorkerFailedError,
+} from "@threadbus/core";
 import { type Remote, wrap } from "comlink";
 import { type AdminApi, type InspectResult, portEndpoint } from "./admin.js";
 import { BusClient, type ClientConfig } from "./client.js";
@@ -18,12 +24,7 @@ import {
   writeLayout,
 } from "./constants.js";
 import { NAME_TABLE_BYTES } from "./names.js";
-import {
-  resolveStopOptions,
-  resolveWorkerBusOptions,
-  type WorkerBusOptions,
-  type WorkerStopOptions,
-} from "./options.js";
+import { resolveWorkerBusOptions, type WorkerBusOptions } from "./options.js";
 import type { ClientMessage, DispatcherWorkerData } from "./protocol.js";
 import { kDispatcherWorker } from "./symbols.js";
 
@@ -178,16 +179,24 @@ export class WorkerBus extends BusClient {
    * (default 5000) what is left is dropped and counted in droppedOnStop. Always resolves in
    * bounded time: a dispatcher that has not finished `timeoutMs` + 2 s later is terminated.
    */
-  stop(options?: WorkerStopOptions): Promise<void> {
+  stop(options?: StopOptions): Promise<void> {
     if (this.#stopPromise) return this.#stopPromise;
-    const { timeoutMs } = resolveStopOptions(options);
+    let timeoutMs: number;
+    try {
+      ({ timeoutMs } = resolveStopOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.markClosed();
     Atomics.store(this.header, kStopTimeoutMs, timeoutMs);
     this.ring.close();
     Atomics.add(this.header, kSpaceSeq, 1);
     Atomics.notify(this.header, kSpaceSeq);
     this.#stopPromise = (async () => {
-      const timer = setTimeout(() => void this.#terminate(), timeoutMs + STOP_GRACE_MS);
+      const timer = setTimeout(
+        () => void this.#terminate(),
+        Math.min(timeoutMs + STOP_GRACE_MS, 0x7fff_ffff),
+      );
       await this.finished();
       if (this.failure === null) Atomics.store(this.header, kDispatcherState, DispatcherState.finished);
       this.#adminPort.close();
