@@ -10,6 +10,7 @@ import { poolScenario } from "./h_pool.js";
 import { luaScenario } from "./i_lua.js";
 import { scaleScenario } from "./j_scale.js";
 import { natsScenario } from "./k_nats.js";
+import { monitorScenario } from "./l_monitor.js";
 
 /** Every scenario, in the order they run and are reported. */
 export const scenarios: readonly Scenario[] = [
@@ -24,4 +25,5 @@ export const scenarios: readonly Scenario[] = [
   luaScenario,
   scaleScenario,
   natsScenario,
+  monitorScenario,
 ];

@@ -17,6 +17,12 @@ import {
 } from "./errors.js";
 import { assertBusEvent, type BusEvent } from "./event.js";
 import {
+  type BusInspection,
+  matchCacheInspection,
+  type SubscriptionInspection,
+  slowestSubscriptions,
+} from "./inspection.js";
+import {
   type BusOptions,
   resolveBusOptions,
   resolveSendSignal,
@@ -61,6 +67,11 @@ export class Bus implements EventBus {
   readonly #stats = { sent: 0, delivered: 0, dropped: 0, droppedOnStop: 0, refused: 0, aborted: 0 };
   /** Drops of subscriptions that are gone, so stats().dropped never goes backwards. */
   #droppedByGone = 0;
+  readonly #startedAt = performance.now();
+  /** The "block" subscription delivery waits on now, for inspect(). */
+  #waitingOn: BufferedSubscription | null = null;
+  /** Events routed and the time at the previous inspect(), for its `recent` rate. */
+  #lastInspect = { read: 0, at: performance.now() };
   readonly #run = () => {
     void this.#drain();
   };
@@ -190,6 +201,60 @@ export class Bus implements EventBus {
       dropped,
       subscriptions: this.#index.size,
       queued: this.#queue.length,
+    };
+  }
+
+  /**
+   * A snapshot of the bus in the shape both buses share (see inspection.ts): subscriptions with
+   * their counters, the action queue's occupancy, rates and the match cache. For dashboards
+   * (`@threadbus/monitor`), not hot paths: it copies every subscription.
+   */
+  inspect(): BusInspection {
+    const stats = this.stats();
+    const subscriptions = [...this.#index.entries()].map(({ value, path }): SubscriptionInspection => {
+      const counters = value.stats();
+      return {
+        id: value.id,
+        system: value.system,
+        kind: value.kind,
+        path: path?.source ?? null,
+        overflow: value.overflow,
+        bufferSize: value.bufferSize,
+        buffered: counters.buffered,
+        delivered: counters.delivered,
+        dropped: counters.dropped,
+        client: 0,
+      };
+    });
+    // The dispatcher looks each routed send up in the index once, so lookups are the events read.
+    const lookups = this.#index.lookups;
+    const read = lookups.hits + lookups.misses;
+    const now = performance.now();
+    const recent = ((read - this.#lastInspect.read) * 1000) / Math.max(1, now - this.#lastInspect.at);
+    this.#lastInspect = { read, at: now };
+    const uptimeMs = now - this.#startedAt;
+    const maxQueue = this.#options.maxQueue;
+    return {
+      bus: "Bus",
+      uptimeMs,
+      stats,
+      subscriptions,
+      clients: [{ client: 0, subscriptions: subscriptions.length, sent: stats.sent, refused: stats.refused }],
+      queue: { unit: "actions", capacity: maxQueue, used: stats.queued, occupancy: stats.queued / maxQueue },
+      eventsRead: read,
+      eventsPerSecond: { sinceStart: (read * 1000) / Math.max(1, uptimeMs), recent },
+      slowest: slowestSubscriptions(subscriptions),
+      blockedOn: this.#waitingOn?.id ?? null,
+      lostSubscribers: 0,
+      // The dispatcher shares the caller's thread: there is no CPU time of its own to report.
+      dispatcherCpuMs: null,
+      matchCache: matchCacheInspection({
+        hits: lookups.hits,
+        misses: lookups.misses,
+        entries: lookups.cacheEntries,
+        capacity: lookups.cacheSize,
+      }),
+      fanOut: read === 0 ? 0 : lookups.matched / read,
     };
   }
 
@@ -328,6 +393,7 @@ export class Bus implements EventBus {
   }
 
   async #waitForRoom(subscription: BufferedSubscription, signal: AbortSignal | undefined): Promise<void> {
+    this.#waitingOn = subscription;
     if (this.#phase !== Phase.Running) subscription.release();
     const slow = setTimeout(() => {
       this.#options.logger.warn(
@@ -350,6 +416,7 @@ export class Bus implements EventBus {
       }
     } finally {
       clearTimeout(slow);
+      this.#waitingOn = null;
     }
   }
 

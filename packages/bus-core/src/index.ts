@@ -9,6 +9,7 @@ export {
   type RoutePattern,
 } from "./helpers/event_router.js";
 export { type EventHandler, Subscriber, type SubscriberOptions } from "./helpers/subscriber.js";
+export * from "./inspection.js";
 export * from "./options.js";
 export * from "./path_filter.js";
 export * from "./pattern.js";

@@ -154,6 +154,10 @@ export class SubscriptionIndex<T> {
   #seq = 0;
   #wildcardCount = 0;
   #trieNodes = 1;
+  /** Lookup counters for inspection (the match cache's hit rate, mean fan-out): plain adds, no allocation. */
+  #hits = 0;
+  #misses = 0;
+  #matched = 0;
 
   /** Throws InvalidOptionsError for a bad or unknown option. */
   constructor(options?: SubscriptionIndexOptions) {
@@ -172,6 +176,21 @@ export class SubscriptionIndex<T> {
   /** Cached (system, kind) results now; at most `cacheSize`. */
   get cacheEntries(): number {
     return this.#cached;
+  }
+
+  /**
+   * match() calls answered from the cache (`hits`) or computed (`misses`) since the index was
+   * made, and the entries they returned in all (`matched`: divided by hits + misses, the mean
+   * fan-out before path filters). matchUncached() is not counted.
+   */
+  get lookups(): { hits: number; misses: number; matched: number; cacheEntries: number; cacheSize: number } {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      matched: this.#matched,
+      cacheEntries: this.#cached,
+      cacheSize: this.#cacheSize,
+    };
   }
 
   /** Nodes in the wildcard trie (the root counts); removed patterns are pruned. */
@@ -272,8 +291,14 @@ export class SubscriptionIndex<T> {
   match(system: string, kind: string): readonly IndexEntry<T>[] {
     let byKind = this.#cache.get(system);
     const cached = byKind?.get(kind);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.#hits++;
+      this.#matched += cached.length;
+      return cached;
+    }
     const result = this.#compute(system, kind);
+    this.#misses++;
+    this.#matched += result.length;
     if (this.#cacheSize === 0) return result;
     while (this.#cached >= this.#cacheSize) {
       // Evict the oldest system's results (Map keeps insertion order): bounded memory, no LRU bookkeeping.

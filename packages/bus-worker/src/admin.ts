@@ -1,14 +1,20 @@
 import type { MessagePort, TransferListItem } from "node:worker_threads";
+import {
+  type BusInspection,
+  matchCacheInspection,
+  type OverflowPolicy,
+  type SubscriptionInspection,
+} from "@threadbus/core";
 import type { Endpoint } from "comlink";
 import type { Dispatcher } from "./dispatcher.js";
 import { threadCpuMs } from "./thread_cpu.js";
 
-/** One subscription as `bus.inspect()` shows it. */
-export interface SubscriptionInfo {
+/** One subscription as `bus.inspect()` shows it (the shared SubscriptionInspection shape). */
+export interface SubscriptionInfo extends SubscriptionInspection {
   id: string;
   system: string;
   kind: string;
-  overflow: string;
+  overflow: OverflowPolicy;
   bufferSize: number;
   /** Events delivered to the subscriber's ring (or held back for it) that its consumer has not taken yet. */
   buffered: number;
@@ -18,7 +24,8 @@ export interface SubscriptionInfo {
   client: number;
 }
 
-export interface InspectResult {
+/** What `WorkerBus.inspect()` returns: the shape both buses share, plus the ring in bytes. */
+export interface InspectResult extends BusInspection {
   subscriptions: SubscriptionInfo[];
   ring: { capacity: number; usedBytes: number; occupancy: number };
   /** Sends read by the dispatcher per second, since start and over the last inspect interval. */
@@ -34,6 +41,12 @@ export interface InspectResult {
   dispatcherCpuMs: number | null;
 }
 
+/**
+ * The dispatcher's part of an inspection; WorkerBus.inspect() adds what the starting thread reads
+ * from shared memory (stats, per-thread counters).
+ */
+export type DispatcherInspection = Omit<InspectResult, "stats" | "clients">;
+
 /** The object the dispatcher exposes over comlink on its admin port. */
 export class AdminApi {
   #lastRead = 0;
@@ -41,10 +54,11 @@ export class AdminApi {
 
   constructor(readonly dispatcher: Dispatcher) {}
 
-  inspect(): InspectResult {
+  inspect(): DispatcherInspection {
     const d = this.dispatcher;
     const subscriptions = d.subscriptions().map(
       (state): SubscriptionInfo => ({
+        path: d.index.get(state.id)?.path?.source ?? null,
         id: state.id,
         system: state.system,
         kind: state.kind,
@@ -62,7 +76,21 @@ export class AdminApi {
     this.#lastRead = read;
     this.#lastAt = now;
     const used = d.ring.used;
+    // The dispatcher answers most sends from its own cache by interned name ids, in front of the
+    // index's cache: a routed send is a hit unless the index had to walk its trie for it.
+    const misses = Math.min(read, d.index.lookups.misses);
+    const lookups = d.index.lookups;
     return {
+      bus: "WorkerBus",
+      uptimeMs: d.uptimeMs,
+      queue: { unit: "bytes", capacity: d.ring.capacity, used, occupancy: used / d.ring.capacity },
+      matchCache: matchCacheInspection({
+        hits: read - misses,
+        misses,
+        entries: lookups.cacheEntries,
+        capacity: lookups.cacheSize,
+      }),
+      fanOut: read === 0 ? 0 : d.matchedEntries / read,
       subscriptions,
       ring: { capacity: d.ring.capacity, usedBytes: used, occupancy: used / d.ring.capacity },
       eventsPerSecond: { sinceStart: (read * 1000) / Math.max(1, d.uptimeMs), recent },

@@ -133,6 +133,8 @@ export class Dispatcher {
   #stopExpired = false;
   #finished = false;
   #eventsRead = 0;
+  /** Subscriptions matched by system and kind, summed over routed sends: inspect()'s fan-out. */
+  #matchedEntries = 0;
   #consumedBytes = 0;
   #lastTraffic = 0;
   readonly #startedAt = Date.now();
@@ -155,6 +157,11 @@ export class Dispatcher {
 
   get eventsRead(): number {
     return this.#eventsRead;
+  }
+
+  /** Subscriptions whose system and kind patterns matched, summed over every routed send. */
+  get matchedEntries(): number {
+    return this.#matchedEntries;
   }
 
   get uptimeMs(): number {
@@ -297,6 +304,7 @@ export class Dispatcher {
     } else {
       entries = this.#match(body);
       this.#eventsRead++;
+      this.#matchedEntries += entries.length;
     }
     const abortSlot = words[(offset >> 2) + SEND_ABORT_SLOT]!;
     const touched = this.#touched;

@@ -11,6 +11,7 @@ import {
 import { type Remote, wrap } from "comlink";
 import { type AdminApi, type InspectResult, portEndpoint } from "./admin.js";
 import { BusClient, type ClientConfig } from "./client.js";
+import { clientInspections } from "./client_counters.js";
 import {
   CLIENT_FREE,
   DispatcherState,
@@ -156,10 +157,19 @@ export class WorkerBus extends BusClient {
     };
   }
 
-  /** Subscriptions, threads, ring occupancy, events/s and the slowest subscribers, from the dispatcher (over comlink). */
+  /**
+   * Subscriptions, threads, ring occupancy, events/s, the slowest subscribers and the match cache,
+   * from the dispatcher (over comlink), with the totals and per-thread counters from shared
+   * memory: the shape the in-thread Bus's inspect() returns too (BusInspection in @threadbus/core).
+   */
   async inspect(): Promise<InspectResult> {
     if (this.failure) throw this.failure;
-    return await this.#admin.inspect();
+    const fromDispatcher = await this.#admin.inspect();
+    return {
+      ...fromDispatcher,
+      stats: this.stats(),
+      clients: clientInspections(this.shared, fromDispatcher.subscriptions),
+    };
   }
 
   /**
