@@ -49,7 +49,6 @@ import { NameTable } from "./names.js";
 import type { OnFull } from "./options.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
 import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, Ring } from "./ring.js";
-import { waitAsync } from "./wait_async.js";
 import { type SubscriptionOwner, WorkerSubscription } from "./worker_subscription.js";
 
 /** Everything a thread needs to use a running WorkerBus; see WorkerBus.handle(). */
@@ -90,8 +89,11 @@ interface Pending {
 /** `sub.N` with N a canonical positive Int32 (no leading zeros): "sub.01" is no id. */
 const SUBSCRIPTION_ID = /^sub\.([1-9]\d{0,9})$/;
 const MAX_SUBSCRIPTION_NUMBER = 0x7fff_ffff;
-/** A blocking wait for room pauses this long between tries (workers only). */
-const pause = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * A blocked send looks again at least this often (ms) even without a wake: room can also come
+ * from an abort slot given back, which the dispatcher does not announce.
+ */
+const SPACE_CHECK_MS = 5;
 
 /** Resolves a configured onFull for the calling thread: the main thread never blocks. */
 export function resolveOnFull(onFull: OnFull | undefined): OnFull {
@@ -125,6 +127,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   #token = 0;
   /** ready() calls waiting for ring space (they keep the thread alive, see #keepAlive). */
   #roomWaits = 0;
+  /** Resolved by the dispatcher's "space" message. */
+  #spaceWaiters: Array<() => void> = [];
   /** The measured length of the send being enqueued (see RecordEncoder.measureSend). */
   #length = 0;
   #closed = false;
@@ -279,13 +283,25 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     const result = this.#trySend(event, signal, true);
     if (result !== CLAIM_FULL) return result === 1;
     if (this.#onFull === "wait") {
-      // Blocking is allowed here: resolveOnFull() refuses "wait" on the main thread.
+      // Blocking is allowed here: resolveOnFull() refuses "wait" on the main thread. The thread
+      // sleeps on the space word, which the dispatcher bumps once the ring is half empty (a
+      // futex wait: no polling, and one wake lets a burst through instead of one record).
+      const header = this.header;
       const deadline = performance.now() + this.config.maxWaitMs;
-      do {
-        Atomics.wait(pause, 0, 0, 0.05);
-        const retry = this.#trySend(event, signal, false);
-        if (retry !== CLAIM_FULL) return retry === 1;
-      } while (performance.now() < deadline);
+      Atomics.add(header, kSpaceWaiters, 1);
+      try {
+        for (;;) {
+          const seen = Atomics.load(header, kSpaceSeq);
+          const retry = this.#trySend(event, signal, false);
+          if (retry !== CLAIM_FULL) return retry === 1;
+          const left = deadline - performance.now();
+          if (left <= 0) break;
+          this.ring.wakeConsumer();
+          Atomics.wait(header, kSpaceSeq, seen, Math.min(left, SPACE_CHECK_MS));
+        }
+      } finally {
+        Atomics.sub(header, kSpaceWaiters, 1);
+      }
     }
     return this.#full();
   }
@@ -312,18 +328,19 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
    */
   async ready(signal?: AbortSignal): Promise<void> {
     const header = this.header;
+    const flags = this.shared.spaceFlags;
     const half = this.ring.capacity >> 1;
     while (this.ring.used > half && !this.closed) {
       if (signal?.aborted) throw new AbortError("waiting for room aborted", { cause: signal.reason });
-      const seen = Atomics.load(header, kSpaceSeq);
+      const space = new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+      Atomics.store(flags, this.config.client, 1);
       Atomics.add(header, kSpaceWaiters, 1);
       this.#roomWaits++;
       this.#keepAlive();
       try {
-        // The dispatcher notifies only while someone waits: look again now that we are counted.
+        // The dispatcher announces space only while someone is counted: look again now that we are.
         if (this.ring.used <= half || this.closed) return;
-        const waited = waitAsync(header, kSpaceSeq, seen);
-        if (waited.async) await this.#until(waited.value, signal);
+        await this.#until(space, signal);
       } finally {
         Atomics.sub(header, kSpaceWaiters, 1);
         this.#roomWaits--;
@@ -507,6 +524,12 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     }
     if (message.type === "warning") {
       this.logger.warn(message.message);
+      return;
+    }
+    if (message.type === "space") {
+      const waiters = this.#spaceWaiters;
+      this.#spaceWaiters = [];
+      for (const resolve of waiters) resolve();
       return;
     }
     if (message.type === "removed") {

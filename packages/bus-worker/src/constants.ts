@@ -108,7 +108,8 @@ export function sharedLayout(
   namesBytes: number,
 ): SharedLayout {
   const clientsOffset = HEADER_WORDS * 4;
-  const namesOffset = align(clientsOffset + maxClients * 4, 64);
+  // Two words per client: its state, then its flag "waits (asynchronously) for ring space".
+  const namesOffset = align(clientsOffset + 2 * maxClients * 4, 64);
   const countersOffset = align(namesOffset + namesBytes, 64);
   const counterCount = DISPATCHER_COUNTERS + maxClients * CLIENT_COUNTERS;
   const ringOffset = align(countersOffset + counterCount * 8, 64);
@@ -144,6 +145,8 @@ export function writeLayout(buffer: SharedArrayBuffer, layout: SharedLayout, unb
 export interface SharedViews {
   readonly header: Int32Array;
   readonly clients: Int32Array;
+  /** Per client: 1 while one of its ready() calls waits for ring space (the dispatcher posts "space" then). */
+  readonly spaceFlags: Int32Array;
   readonly counters: Float64Array;
   readonly maxClients: number;
 }
@@ -154,6 +157,7 @@ export function sharedViews(buffer: SharedArrayBuffer): SharedViews {
   return {
     header,
     clients: new Int32Array(buffer, Atomics.load(header, kClientsOffset), maxClients),
+    spaceFlags: new Int32Array(buffer, Atomics.load(header, kClientsOffset) + maxClients * 4, maxClients),
     counters: new Float64Array(
       buffer,
       Atomics.load(header, kCountersOffset),

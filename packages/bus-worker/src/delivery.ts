@@ -4,7 +4,6 @@ import { BODY_DATA_BYTES, BODY_PATH_BYTES, BODY_TAG, type BodyNames, pathStart }
 import { DataTag, decodeData } from "./data_codec.js";
 import { type DataReads, DeliveredEvent } from "./delivered_event.js";
 import { utf8Slice } from "./fast_buffer.js";
-import { waitAsync } from "./wait_async.js";
 
 /**
  * The delivery path, both ends: how matched events get from the dispatcher to one subscription.
@@ -50,6 +49,8 @@ const DATA_BYTE = 512;
 const POSITION_MASK = 0x3fff_ffff;
 const JUMBO = -1;
 const PAD = -2;
+/** The message that wakes a sleeping reader (the bodies of large events travel as ArrayBuffers). */
+const WAKE = 0;
 
 /**
  * Ring bytes for a subscription: ~256 bytes an event of its buffer, from 16 KiB to 4 MiB (the
@@ -261,7 +262,7 @@ export class DeliveryWriter {
     Atomics.store(header, kWritePos, this.#writePos);
     if (Atomics.load(header, kReaderSleeping) !== 0) {
       Atomics.store(header, kReaderSleeping, 0);
-      Atomics.notify(header, kReaderSleeping);
+      this.port.postMessage(WAKE);
     }
   }
 
@@ -281,7 +282,7 @@ export class DeliveryWriter {
     const header = this.#ring.header;
     Atomics.store(header, kEnded, 1);
     Atomics.store(header, kReaderSleeping, 0);
-    Atomics.notify(header, kReaderSleeping);
+    this.port.postMessage(WAKE);
   }
 
   #write(source: Int32Array, body: number, bodyBytes: number): boolean {
@@ -409,8 +410,10 @@ export class DeliveryReader {
   #readPos = 0;
   #consumed = 0;
   #skipped = 0;
-  /** Pending wait() calls: the port keeps the event loop alive while there is one. */
-  #waiters = 0;
+  /** Pending wait() calls, resolved by a WAKE message; the port keeps the event loop alive while there is one. */
+  #waiters: Array<() => void> = [];
+  /** Bodies of large events (and a last batch) taken off the port by its listener, in order. */
+  readonly #bodies: ArrayBuffer[] = [];
   /** Lazy or eager `data`: see SAMPLE_EVENTS. */
   #eagerLeft = 0;
   #lazyMade = 0;
@@ -422,6 +425,12 @@ export class DeliveryReader {
     this.#port = port;
     this.#names = names;
     this.#wakeDispatcher = wakeDispatcher;
+    port.on("message", (message: ArrayBuffer | typeof WAKE) => {
+      if (message instanceof ArrayBuffer) this.#bodies.push(message);
+      else this.interrupt();
+    });
+    // A subscription nobody waits on does not hold its thread open (see wait()).
+    port.unref();
   }
 
   /** True once the dispatcher ended the subscription and every entry was read (its tail too). */
@@ -503,32 +512,40 @@ export class DeliveryReader {
   }
 
   /**
-   * Resolves once entries arrive or the subscription ends. Keeps the thread's event loop alive
-   * while it waits (a pending waitAsync does not; the port does), and never passes waitAsync a
-   * timeout (a finite one leaks on Node 20).
+   * Resolves once entries arrive or the subscription ends (or on a spurious wake: callers look
+   * again). The dispatcher posts a WAKE on the port when it publishes to a reader that said it
+   * sleeps; the port holds the thread's event loop open while someone waits.
+   *
+   * Not Atomics.waitAsync: measured on Node 20, a waitAsync woken by a notify from the dispatcher
+   * sometimes stayed unresolved for seconds, until some message reached this thread.
    */
-  async wait(): Promise<void> {
+  wait(): Promise<void> {
     const header = this.#ring.header;
     Atomics.store(header, kReaderSleeping, 1);
     if (this.ready || Atomics.load(header, kEnded) === 1) {
       Atomics.store(header, kReaderSleeping, 0);
-      return;
+      return Promise.resolve();
     }
-    const waited = waitAsync(header, kReaderSleeping, 1);
-    if (!waited.async) return;
-    if (this.#waiters++ === 0) this.#port.ref();
-    try {
-      await waited.value;
-    } finally {
-      if (--this.#waiters === 0) this.#port.unref();
-    }
+    if (this.#waiters.length === 0) this.#port.ref();
+    return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Releases a pending wait() (the bus failed: the dispatcher will never wake it). */
+  /**
+   * The subscription is over and every entry was read (or it was abandoned): closes the port.
+   * Pending waits are released first: closing drops what the port still holds, a WAKE included.
+   */
+  dispose(): void {
+    this.interrupt();
+    this.#port.close();
+  }
+
+  /** Releases every pending wait() (a WAKE, or the bus failed and the dispatcher never will). */
   interrupt(): void {
-    const header = this.#ring.header;
-    Atomics.store(header, kReaderSleeping, 0);
-    Atomics.notify(header, kReaderSleeping);
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    this.#port.unref();
+    for (const resolve of waiters) resolve();
   }
 
   #wakeWriter(always = false): void {
@@ -543,9 +560,22 @@ export class DeliveryReader {
   #readTail<D>(out: BusEvent<D>[]): number {
     if (Atomics.load(this.#ring.header, kEnded) !== 1) return 0;
     Atomics.store(this.#ring.header, kTail, 2);
-    const message = receiveMessageOnPort(this.#port);
-    if (message === undefined) throw new Error("threadbus: a subscription's last batch is missing");
-    return this.#parse(Buffer.from(message.message as ArrayBuffer), out);
+    return this.#parse(Buffer.from(this.#takeBody()), out);
+  }
+
+  /**
+   * The next body posted on the port, in order: one the listener already took, else one still
+   * queued (a body is always posted before the entry that names it is published).
+   */
+  #takeBody(): ArrayBuffer {
+    const taken = this.#bodies.shift();
+    if (taken !== undefined) return taken;
+    for (;;) {
+      const received = receiveMessageOnPort(this.#port);
+      if (received === undefined) throw new Error("threadbus: the bytes of a large event are missing");
+      if (received.message instanceof ArrayBuffer) return received.message;
+      this.interrupt(); // a WAKE met on the way
+    }
   }
 
   #parse<D>(chunk: Buffer, out: BusEvent<D>[]): number {
@@ -557,9 +587,7 @@ export class DeliveryReader {
       const length = words[at >> 2]!;
       if (length === PAD) break;
       if (length === JUMBO) {
-        const message = receiveMessageOnPort(this.#port);
-        if (message === undefined) throw new Error("threadbus: a large event's bytes are missing");
-        const body = Buffer.from(message.message as ArrayBuffer);
+        const body = Buffer.from(this.#takeBody());
         const bodyWords = new Int32Array(body.buffer, body.byteOffset, body.byteLength >> 2);
         out.push(this.#event(body, bodyWords, 0, eager));
         at += 4;

@@ -24,6 +24,8 @@ export interface SerializedError {
 export type DispatcherMessage =
   | { type: "reply"; token: number; ok: true; value: number }
   | { type: "reply"; token: number; ok: false; error: SerializedError }
+  /** The ring is at most half full again (this client asked, with its space flag). */
+  | { type: "space" }
   /** A subscription of this client was removed: its ring ends after what it holds. */
   | { type: "removed"; id: string }
   /** The dispatcher drained the ring after stop and is about to exit. */

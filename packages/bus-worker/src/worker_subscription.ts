@@ -27,7 +27,6 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
   readonly system: string;
   readonly kind: string;
   readonly #ring: SharedArrayBuffer;
-  readonly #port: MessagePort;
   readonly #reader: DeliveryReader;
   readonly #owner: SubscriptionOwner;
   /** Events taken from the ring and not yet handed to the consumer. */
@@ -60,7 +59,6 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
     this.system = system;
     this.kind = kind;
     this.#ring = ring;
-    this.#port = port;
     this.#owner = owner;
     this.#reader = new DeliveryReader(ring, port, owner.names, () => owner.wakeDispatcher());
     this.#reportEvery = Math.max(1, deliveryBufferSize(ring) >> 2);
@@ -240,7 +238,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
     if (this.#head < this.#queue.length) return false;
     if (this.#abandoned) return true;
     if (!this.#reader.ended) return false;
-    if (this.#removed) this.#port.close();
+    if (this.#removed) this.#reader.dispose();
     else this.removed();
     return true;
   }
@@ -259,7 +257,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
     this.#onEnd = [];
     for (const callback of callbacks) callback();
     // The port carries the bytes of large events: it stays open until every entry was read.
-    if (this.#abandoned || this.#reader.ended) this.#port.close();
+    if (this.#abandoned || this.#reader.ended) this.#reader.dispose();
   }
 
   /** While closing, keeps the ring empty so the dispatcher never blocks on it. */
