@@ -95,12 +95,15 @@ function serialize(data: unknown): Uint8Array {
   }
 }
 
+/** The tag of what encodeObjectData() returned last (an out value: no object per send). */
+export let encodedTag: number = DataTag.none;
+
 /**
- * Encodes data that is neither undefined, a string nor a plain Uint8Array: returns the tag and
- * the bytes. A getter that throws while the data is read surfaces as InvalidEventError (field
- * "data") with the getter's error as `cause`.
+ * Encodes data that is neither undefined, a string nor a plain Uint8Array: returns the bytes and
+ * sets `encodedTag`. A getter that throws while the data is read surfaces as InvalidEventError
+ * (field "data") with the getter's error as `cause`.
  */
-export function encodeObjectData(data: unknown): { tag: number; encoded: Uint8Array } {
+export function encodeObjectData(data: unknown): Uint8Array {
   let structured: boolean;
   try {
     structured = needsStructuredClone(data, 0);
@@ -108,12 +111,18 @@ export function encodeObjectData(data: unknown): { tag: number; encoded: Uint8Ar
     if (error instanceof InvalidEventError) throw error;
     throw refuse(`reading it threw: ${(error as Error)?.message ?? String(error)}`, error);
   }
-  if (structured) return { tag: DataTag.v8, encoded: serialize(data) };
-  try {
-    return { tag: DataTag.msgpack, encoded: packr.pack(data) };
-  } catch {
-    return { tag: DataTag.v8, encoded: serialize(data) };
+  if (!structured) {
+    try {
+      const packed = packr.pack(data);
+      encodedTag = DataTag.msgpack;
+      return packed;
+    } catch {
+      // msgpackr refused it: structured clone may not.
+    }
   }
+  const serialized = serialize(data);
+  encodedTag = DataTag.v8;
+  return serialized;
 }
 
 /** Decodes data bytes of a delivered event, `bytes[start, end)`. */

@@ -177,8 +177,8 @@ export class Dispatcher {
     return blocked === null ? null : blocked.entries[blocked.next]!.value.id;
   }
 
-  /** The average gap between busy passes (ms): what the idle policy spins or sleeps on. */
-  get busyGapMs(): number {
+  /** How long the ring stays empty once drained, on average (ms): what the idle policy spins or sleeps on. */
+  get idleGapMs(): number {
     return this.#idle.gapMs;
   }
 
@@ -190,7 +190,6 @@ export class Dispatcher {
   /** Runs until the bus is stopped and the ring is drained (or stop's timeout expired). */
   async run(): Promise<void> {
     let lastYield = performance.now();
-    let idleSince = -1;
     let spins = 0;
     while (!this.#finished) {
       this.#stalled = false;
@@ -206,7 +205,6 @@ export class Dispatcher {
         continue;
       }
       if (read > 0) {
-        idleSince = -1;
         this.#lastTraffic = now;
         this.#idle.busy(now);
         if (now - lastYield > YIELD_MS) {
@@ -233,15 +231,16 @@ export class Dispatcher {
         this.#finish();
         return;
       }
-      if (idleSince < 0) idleSince = now;
-      if (now - idleSince < this.#idle.spinMs()) {
-        if (++spins % 256 === 0) {
+      this.#idle.idle(now);
+      if (this.#idle.spinLeftMs(now) > 0) {
+        // Spin on the head record's first word alone (see Ring.hasWork), then take a full pass.
+        for (let i = 0; i < 64 && !this.ring.hasWork(); i++) spins++;
+        if ((spins & 0x3fff) < 64) {
           await yieldToEventLoop();
           lastYield = performance.now();
         }
         continue;
       }
-      idleSince = -1;
       await this.#sleep(() => this.ring.hasClaimed() || this.ring.closed || this.#backlogReady(), IDLE_MS);
       lastYield = performance.now();
     }

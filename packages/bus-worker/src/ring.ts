@@ -195,13 +195,15 @@ export class Ring {
     const words = this.words;
     const mask = this.#mask;
     const start = Atomics.load(header, kHead);
-    const tail = Atomics.load(header, kTail) & POSITION_MASK;
     let head = start;
     let count = 0;
-    while (head !== tail && count < limit) {
+    // No look at the tail: producers CAS it, and a consumer reading it in a loop would bounce its
+    // cache line under them. Beyond the tail the ring is zeroed, so a zero length ends the pass;
+    // a full ring ends it after one capacity (what was read is zeroed only after the pass).
+    while (count < limit && ((head - start) & POSITION_MASK) < this.capacity) {
       const index = head & mask;
       const length = Atomics.load(words, index >> 2);
-      if (length <= 0) break; // claimed, not yet published: order requires waiting for it
+      if (length <= 0) break; // free, or claimed and not yet published: order requires waiting for it
       if (length < FRAME_BYTES || length > this.capacity - index)
         throw new Error(`threadbus ring corrupted: record of ${length} bytes at ${index}`);
       const type = words[(index >> 2) + 1]!;
@@ -213,6 +215,14 @@ export class Ring {
     }
     if (head !== start) this.#free(start, head);
     return count;
+  }
+
+  /**
+   * Consumer: true if a record (published, or claimed and marked) starts at the head. Reads the
+   * head record's first word only, not the tail: cheap enough to spin on.
+   */
+  hasWork(): boolean {
+    return Atomics.load(this.words, (Atomics.load(this.header, kHead) & this.#mask) >> 2) !== 0;
   }
 
   /** Consumer: the claimed-but-unpublished record at the head, or null if there is none. */

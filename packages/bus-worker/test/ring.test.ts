@@ -65,6 +65,15 @@ describe("ring", () => {
     expect(drain(ring)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 100, 101, 102, 103]);
   });
 
+  it("reads a ring filled to the last byte once, and nothing twice", () => {
+    const { ring } = makeRing(1024);
+    for (let i = 0; i < 16; i++) expect(put(ring, i, 64)).toBeGreaterThanOrEqual(0);
+    expect(ring.used).toBe(1024);
+    expect(drain(ring)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(ring.used).toBe(0);
+    expect(drain(ring)).toEqual([]);
+  });
+
   it("counts padding against the room, so a wrap into a full ring is refused", () => {
     const { ring } = makeRing(1024);
     for (let i = 0; i < 5; i++) put(ring, i, 200);
