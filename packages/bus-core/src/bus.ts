@@ -360,8 +360,11 @@ export class Bus implements EventBus {
         return undefined;
       }
       if (entry.path !== null && !entry.path.match(event.path)) continue;
-      if (!entry.value.offer(event)) return this.#deliverBlocked(entries, i, event, signal);
-      this.#stats.delivered++;
+      const subscription = entry.value;
+      const before = subscription.deliveredCount;
+      if (!subscription.offer(event)) return this.#deliverBlocked(entries, i, event, signal);
+      // A drop-newest drop is accepted (offer returns true) but delivered nowhere.
+      if (subscription.deliveredCount !== before) this.#stats.delivered++;
     }
     return undefined;
   }
@@ -381,6 +384,7 @@ export class Bus implements EventBus {
       }
       if (entry.path !== null && i !== from && !entry.path.match(event.path)) continue;
       const subscription = entry.value;
+      const before = subscription.deliveredCount;
       while (!subscription.offer(event)) {
         await this.#waitForRoom(subscription, signal);
         if (signal?.aborted) {
@@ -388,7 +392,7 @@ export class Bus implements EventBus {
           return;
         }
       }
-      this.#stats.delivered++;
+      if (subscription.deliveredCount !== before) this.#stats.delivered++;
     }
   }
 

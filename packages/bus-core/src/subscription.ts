@@ -180,6 +180,11 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
     return this.#ended;
   }
 
+  /** Events placed in the buffer so far (stats().delivered without the object). */
+  get deliveredCount(): number {
+    return this.#delivered;
+  }
+
   close(): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
     this.#closing = true;
