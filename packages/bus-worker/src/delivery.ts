@@ -204,6 +204,15 @@ export class DeliveryWriter {
     }
   }
 
+  /**
+   * Stop's timeout expired with this subscriber full: the event goes to it anyway, past its
+   * bufferSize (into the ring if bytes allow, else behind its backlog, which end() posts).
+   */
+  forceOffer(source: Int32Array, body: number, bodyBytes: number): void {
+    if (this.#backlog.length === 0 && this.#write(source, body, bodyBytes, true)) return;
+    this.#pushBacklog(source, body, bodyBytes);
+  }
+
   /** Moves backlog entries into the ring while they fit; true if some remain. */
   pumpBacklog(): boolean {
     const backlog = this.#backlog;
@@ -285,11 +294,11 @@ export class DeliveryWriter {
     this.port.postMessage(WAKE);
   }
 
-  #write(source: Int32Array, body: number, bodyBytes: number): boolean {
+  #write(source: Int32Array, body: number, bodyBytes: number, pastBuffer = false): boolean {
     const ring = this.#ring;
     const size = entryBytes(bodyBytes);
     const jumbo = size > this.#maxEntryBytes;
-    if (!this.#fits(jumbo ? 4 : size, false)) return false;
+    if (!this.#fits(jumbo ? 4 : size, false, pastBuffer)) return false;
     const words = ring.words;
     let at = this.#writePos & this.#mask;
     const toEnd = ring.capacity - at;
@@ -363,9 +372,9 @@ export class DeliveryWriter {
   }
 
   /** True if `size` bytes (plus the padding a wrap would need) and one more event fit. */
-  #fits(size: number, fresh: boolean): boolean {
+  #fits(size: number, fresh: boolean, pastBuffer = false): boolean {
     const header = this.#ring.header;
-    if ((fresh || this.#live(false) >= this.bufferSize) && this.#live(true) >= this.bufferSize) {
+    if (!pastBuffer && (fresh || this.#live(false) >= this.bufferSize) && this.#live(true) >= this.bufferSize) {
       if (Atomics.load(header, kClosing) === 0) return false;
     }
     const at = this.#writePos & this.#mask;

@@ -256,7 +256,11 @@ export class Dispatcher {
     let done = true;
     switch (type) {
       case RecordType.send:
-        done = this.#stopExpired ? this.#dropOnStop(offset) : this.#deliver(offset, length);
+        if (offset === this.#deliveredAtExpiry) {
+          this.#deliveredAtExpiry = -1;
+          const abortSlot = this.#reader.word(offset, SEND_ABORT_SLOT);
+          if (abortSlot >= 0) releaseAbortSlot(this.#header, abortSlot);
+        } else done = this.#stopExpired ? this.#dropOnStop(offset) : this.#deliver(offset, length);
         break;
       case RecordType.subscribe:
         done = this.#subscribe(offset);
@@ -569,13 +573,38 @@ export class Dispatcher {
   }
 
   /**
-   * Stop's timeout expired: every send left is dropped and counted, the blocked one included (it
-   * is still at the head: the next pass reads it as a dropped send, whoever got it already).
+   * Stop's timeout expired (GUARANTEES rule 10): the event in delivery goes to its remaining
+   * subscribers past their full buffers, and every send still in the ring is dropped whole and
+   * counted in droppedOnStop.
    */
   #expireStop(): void {
     this.#stopExpired = true;
+    const blocked = this.#blocked;
+    if (blocked === null) return;
     this.#blocked = null;
+    const words = this.ring.words;
+    const body = (blocked.offset >> 2) + SEND_BODY_WORD;
+    let path = blocked.path;
+    for (let i = blocked.next; i < blocked.entries.length; i++) {
+      const entry = blocked.entries[i]!;
+      const writer = entry.value;
+      if (writer.removed) continue;
+      if (entry.path !== null) {
+        path ??= this.#reader.path(blocked.offset);
+        if (!entry.path.match(path)) continue;
+      }
+      writer.forceOffer(words, body, blocked.bodyBytes);
+      if (!writer.listed) {
+        writer.listed = true;
+        this.#touched.push(writer);
+      }
+    }
+    // It is still at the head: the next pass takes it as done, not as a send dropped on stop.
+    this.#deliveredAtExpiry = blocked.offset;
   }
+
+  /** The offset of the send #expireStop delivered, read once more by the next pass. */
+  #deliveredAtExpiry = -1;
 
   #finish(): void {
     for (const entry of [...this.index.entries()]) this.#remove(entry.id);
