@@ -374,7 +374,11 @@ export class DeliveryWriter {
   /** True if `size` bytes (plus the padding a wrap would need) and one more event fit. */
   #fits(size: number, fresh: boolean, pastBuffer = false): boolean {
     const header = this.#ring.header;
-    if (!pastBuffer && (fresh || this.#live(false) >= this.bufferSize) && this.#live(true) >= this.bufferSize) {
+    if (
+      !pastBuffer &&
+      (fresh || this.#live(false) >= this.bufferSize) &&
+      this.#live(true) >= this.bufferSize
+    ) {
       if (Atomics.load(header, kClosing) === 0) return false;
     }
     const at = this.#writePos & this.#mask;
