@@ -1,28 +1,15 @@
 import type { MessagePort, TransferListItem } from "node:worker_threads";
-import {
-  type BusInspection,
-  matchCacheInspection,
-  type OverflowPolicy,
-  type SubscriptionInspection,
-} from "@threadbus/core";
+import { type BusInspection, matchCacheInspection, type SubscriptionInspection } from "@threadbus/core";
 import type { Endpoint } from "comlink";
 import type { Dispatcher } from "./dispatcher.js";
 import { threadCpuMs } from "./thread_cpu.js";
 
-/** One subscription as `bus.inspect()` shows it (the shared SubscriptionInspection shape). */
-export interface SubscriptionInfo extends SubscriptionInspection {
-  id: string;
-  system: string;
-  kind: string;
-  overflow: OverflowPolicy;
-  bufferSize: number;
-  /** Events delivered to the subscriber's ring (or held back for it) that its consumer has not taken yet. */
-  buffered: number;
-  delivered: number;
-  dropped: number;
-  /** The thread (client) the subscription lives on: 0 is the thread that started the bus. */
-  client: number;
-}
+/**
+ * One subscription as `bus.inspect()` shows it: the shared SubscriptionInspection shape, where
+ * `buffered` counts events delivered to the subscriber's ring (or held back for it by
+ * drop-oldest) that its consumer has not taken yet.
+ */
+export type SubscriptionInfo = SubscriptionInspection;
 
 /** What `WorkerBus.inspect()` returns: the shape both buses share, plus the ring in bytes. */
 export interface InspectResult extends BusInspection {

@@ -5,6 +5,7 @@ import {
   BusClosedError,
   type BusEvent,
   BusFullError,
+  type BusStats,
   type EventBus,
   InvalidOptionsError,
   type Logger,
@@ -64,15 +65,7 @@ export interface ClientConfig {
 }
 
 /** Counters of a WorkerBus: the in-thread Bus's, plus what only threads can lose. */
-export interface WorkerBusStats {
-  sent: number;
-  delivered: number;
-  dropped: number;
-  droppedOnStop: number;
-  refused: number;
-  aborted: number;
-  subscriptions: number;
-  queued: number;
+export interface WorkerBusStats extends BusStats {
   /** Records a thread claimed and never published (it died mid-send, or stalled past unblockAfterMs): skipped, never delivered. */
   torn: number;
   /** Subscriptions removed because their thread died. */

@@ -32,9 +32,6 @@ const DEAD = -2;
 /** Bytes the table takes in the shared buffer. */
 export const NAME_TABLE_BYTES = (ENTRIES_WORD + NAME_SLOTS * 2) * 4 + ARENA_BYTES;
 
-/** Returns an id >= 0, or -1 when the name is carried inline. */
-export type InternFn = (name: string) => number;
-
 export class NameTable {
   readonly #words: Int32Array;
   readonly #arena: Buffer;
