@@ -320,6 +320,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
    * send then returns false); rejects with AbortError if `signal` aborts first.
    */
   async ready(signal?: AbortSignal): Promise<void> {
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw new InvalidOptionsError("signal: must be an AbortSignal", "signal");
     const header = this.header;
     const flags = this.shared.spaceFlags;
     const half = this.ring.capacity >> 1;

@@ -18,6 +18,14 @@ describe("WorkerBus input that used to slip through", () => {
     expect(bus.closed).toBe(false);
   });
 
+  it("sendAsync() and ready() refuse bad input with coded errors", async () => {
+    const bus = await start();
+    expect(await codeOf(bus.sendAsync({ system: "", kind: "k", path: "" }))).toBe("INVALID_EVENT");
+    expect(await codeOf(bus.sendAsync(event("s", "k"), { signal: "no" } as never))).toBe("INVALID_OPTIONS");
+    expect(await codeOf(bus.ready({} as never))).toBe("INVALID_OPTIONS");
+    expect(await bus.sendAsync(event("s", "k"))).toBe(true);
+  });
+
   it("unsubscribe takes canonical ids only: sub.01 and sub.(n + 2^32) are no ids of sub.n", async () => {
     const bus = await start();
     const sub = await bus.subscribe("s");
