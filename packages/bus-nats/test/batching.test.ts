@@ -1,51 +1,31 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { BusEvent } from "@threadbus/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { decodeMessage, encodeMessage, type NatsBridge, type WireMessage } from "../src/index.js";
-import { collect, newBus, recordingLogger, startBridge, WAIT, waitForCount } from "./fixtures/helpers.js";
-import { NATS_SERVER, NatsServer } from "./fixtures/nats_server.js";
+import { describe, expect, it, vi } from "vitest";
+import { decodeMessage, encodeMessage, type WireMessage } from "../src/index.js";
+import { collect, newBus, recordingLogger, useNatsServer, WAIT, waitForCount } from "./fixtures/helpers.js";
+import { NATS_SERVER } from "./fixtures/nats_server.js";
 
 /** The server's limit on one message, small enough to reach with a few events. */
 const MAX_PAYLOAD = 8192;
 
 describe.skipIf(NATS_SERVER === null)("batches on the wire", () => {
-  let server: NatsServer;
-  let raw: NatsConnection;
-  const cleanup: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    const config = join(tmpdir(), `threadbus-nats-${process.pid}-batching.conf`);
-    writeFileSync(config, `max_payload: ${MAX_PAYLOAD}\n`);
-    server = await NatsServer.start(["-c", config]);
-    raw = await connect({ servers: server.url });
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(async () => {
-    await raw?.close();
-    await server?.stop();
-  });
-
-  async function bridge(options: Parameters<typeof startBridge>[0]): Promise<NatsBridge> {
-    const started = await startBridge(options);
-    cleanup.push(() => started.stop());
-    return started;
-  }
+  const config = join(tmpdir(), `threadbus-nats-${process.pid}-batching.conf`);
+  writeFileSync(config, `max_payload: ${MAX_PAYLOAD}\n`);
+  const nats = useNatsServer({ args: ["-c", config], raw: true });
+  const { bridge } = nats;
 
   /** Every message the server carries under `prefix`, decoded. */
   async function wiretap(prefix: string): Promise<WireMessage[]> {
     const messages: WireMessage[] = [];
-    raw.subscribe(`${prefix}.>`, {
+    nats.raw.subscribe(`${prefix}.>`, {
       callback: (_err, msg) => {
         const decoded = decodeMessage(msg.data);
         if (decoded.ok) messages.push(decoded.message);
       },
     });
-    await raw.flush();
+    await nats.raw.flush();
     return messages;
   }
 
@@ -55,11 +35,11 @@ describe.skipIf(NATS_SERVER === null)("batches on the wire", () => {
    */
   async function settled(prefix: string, sink: { events: BusEvent[] }): Promise<void> {
     const before = sink.events.length;
-    raw.publish(
+    nats.raw.publish(
       `${prefix}.s.marker`,
       encodeMessage({ origin: "marker", epoch: 1, system: "s", kind: "marker", last: 0 }, ["m", undefined]),
     );
-    await raw.flush();
+    await nats.raw.flush();
     await waitForCount(sink.events, before + 1);
   }
 
@@ -85,12 +65,12 @@ describe.skipIf(NATS_SERVER === null)("batches on the wire", () => {
     const b = newBus();
     const exporter = await bridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "b1",
       export: ["s"],
       heartbeatMs: 60_000,
     });
-    const importer = await bridge({ bus: b, servers: server.url, prefix: "b1", import: ["s"] });
+    const importer = await bridge({ bus: b, servers: nats.server.url, prefix: "b1", import: ["s"] });
     const tap = await wiretap("b1");
     const sink = await collect(b, "s");
     const sent: BusEvent[] = [];
@@ -100,7 +80,7 @@ describe.skipIf(NATS_SERVER === null)("batches on the wire", () => {
     await waitForCount(sink.events, sent.length);
     expect(sink.events).toEqual(sent);
     await exporter.flush();
-    await raw.flush();
+    await nats.raw.flush();
     const carrying = tap.filter((m) => m.count > 0);
     // 1000 events of one kind take a handful of messages; the alternating 20 take one each.
     expect(carrying.length).toBeLessThan(60);
@@ -117,8 +97,8 @@ describe.skipIf(NATS_SERVER === null)("batches on the wire", () => {
     const a = newBus();
     const b = newBus();
     const logger = recordingLogger();
-    const exporter = await bridge({ bus: a, servers: server.url, prefix: "b2", export: ["s"], logger });
-    const importer = await bridge({ bus: b, servers: server.url, prefix: "b2", import: ["s"] });
+    const exporter = await bridge({ bus: a, servers: nats.server.url, prefix: "b2", export: ["s"], logger });
+    const importer = await bridge({ bus: b, servers: nats.server.url, prefix: "b2", import: ["s"] });
     const tap = await wiretap("b2");
     const sink = await collect(b, "s");
     for (let i = 0; i < 10; i++) a.send(event("k", i, i === 6 ? { bad: Symbol("no") } : { i }));
@@ -137,8 +117,8 @@ describe.skipIf(NATS_SERVER === null)("batches on the wire", () => {
     const a = newBus();
     const b = newBus();
     const logger = recordingLogger();
-    const exporter = await bridge({ bus: a, servers: server.url, prefix: "b3", export: ["s"], logger });
-    const importer = await bridge({ bus: b, servers: server.url, prefix: "b3", import: ["s"] });
+    const exporter = await bridge({ bus: a, servers: nats.server.url, prefix: "b3", export: ["s"], logger });
+    const importer = await bridge({ bus: b, servers: nats.server.url, prefix: "b3", import: ["s"] });
     const tap = await wiretap("b3");
     const sink = await collect(b, "s");
     const body = "x".repeat(3000);
@@ -159,7 +139,7 @@ describe.skipIf(NATS_SERVER === null)("batches on the wire", () => {
     const a = newBus();
     const exporter = await bridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "b4",
       export: ["s"],
       heartbeatMs: 50,
@@ -183,19 +163,19 @@ describe.skipIf(NATS_SERVER === null)("batches on the wire", () => {
     const b = newBus();
     const exporter = await bridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "b5",
       export: ["s"],
       maxTrackedSubjects: 1,
     });
-    const importer = await bridge({ bus: b, servers: server.url, prefix: "b5", import: ["s"] });
+    const importer = await bridge({ bus: b, servers: nats.server.url, prefix: "b5", import: ["s"] });
     const tap = await wiretap("b5");
     const sink = await collect(b, "s");
     a.send(event("numbered", 0));
     for (let i = 1; i <= 300; i++) a.send(event("unnumbered", i));
     await waitForCount(sink.events, 301);
     await exporter.flush();
-    await raw.flush();
+    await nats.raw.flush();
     const unnumbered = tap.filter((m) => m.kind === "unnumbered");
     expect(unnumbered.every((m) => m.last === 0)).toBe(true);
     expect(unnumbered.length).toBeLessThan(30);

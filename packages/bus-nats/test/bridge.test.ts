@@ -1,39 +1,22 @@
 import { Bus, type BusEvent } from "@threadbus/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { NatsBridge } from "../src/index.js";
-import { collect, newBus, startBridge, WAIT, waitForCount } from "./fixtures/helpers.js";
-import { NATS_SERVER, NatsServer } from "./fixtures/nats_server.js";
+import { describe, expect, it, vi } from "vitest";
+import { collect, newBus, startBridge, useNatsServer, WAIT, waitForCount } from "./fixtures/helpers.js";
+import { NATS_SERVER } from "./fixtures/nats_server.js";
 
 describe.skipIf(NATS_SERVER === null)("NatsBridge between two buses", () => {
-  let server: NatsServer;
-  const cleanup: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    server = await NatsServer.start();
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-
-  async function bridge(options: Parameters<typeof startBridge>[0]): Promise<NatsBridge> {
-    const started = await startBridge(options);
-    cleanup.push(() => started.stop());
-    return started;
-  }
+  const nats = useNatsServer();
+  const { bridge } = nats;
 
   it("exports matching local events and imports them on the other bus with path and data intact", async () => {
     const a = newBus();
     const b = newBus();
     await bridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "t1",
       export: [{ system: "registry", kind: "entry.*" }],
     });
-    const importer = await bridge({ bus: b, servers: server.url, prefix: "t1", import: ["registry"] });
+    const importer = await bridge({ bus: b, servers: nats.server.url, prefix: "t1", import: ["registry"] });
     const sink = await collect(b, "registry");
     const data = { id: 7, tags: ["x", "y"], bytes: new Uint8Array([1, 2, 3]), when: new Date(0), none: null };
     a.send({ system: "registry", kind: "entry.create", path: "users/7", data });
@@ -52,8 +35,8 @@ describe.skipIf(NATS_SERVER === null)("NatsBridge between two buses", () => {
   it("carries names NATS subjects cannot hold (spaces, '*', '>', empty segments) through the encoding", async () => {
     const a = newBus();
     const b = newBus();
-    await bridge({ bus: a, servers: server.url, prefix: "t2", export: ["**"] });
-    await bridge({ bus: b, servers: server.url, prefix: "t2", import: ["**"] });
+    await bridge({ bus: a, servers: nats.server.url, prefix: "t2", export: ["**"] });
+    await bridge({ bus: b, servers: nats.server.url, prefix: "t2", import: ["**"] });
     const sink = await collect(b, "**");
     const names: [string, string][] = [
       ["my system", "a..b"],
@@ -71,11 +54,11 @@ describe.skipIf(NATS_SERVER === null)("NatsBridge between two buses", () => {
     const b = newBus();
     const exporter = await bridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "t3",
       export: ["registry", "registry.**", { system: "process", kind: "start" }],
     });
-    await bridge({ bus: b, servers: server.url, prefix: "t3", import: ["**"] });
+    await bridge({ bus: b, servers: nats.server.url, prefix: "t3", import: ["**"] });
     const sink = await collect(b, "**");
     a.send({ system: "registry", kind: "create", path: "1" });
     a.send({ system: "process", kind: "stop", path: "not exported" });
@@ -90,11 +73,11 @@ describe.skipIf(NATS_SERVER === null)("NatsBridge between two buses", () => {
   it("delivers once what overlapping import subscriptions both receive, counting the duplicate", async () => {
     const a = newBus();
     const b = newBus();
-    await bridge({ bus: a, servers: server.url, prefix: "t4", export: ["**"] });
+    await bridge({ bus: a, servers: nats.server.url, prefix: "t4", export: ["**"] });
     // "registry.*" + kind "" -> t4.registry.*.>, and "registry.**" -> t4.registry + t4.registry.>
     const importer = await bridge({
       bus: b,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "t4",
       import: ["registry.*", "registry.**"],
     });
@@ -111,14 +94,14 @@ describe.skipIf(NATS_SERVER === null)("NatsBridge between two buses", () => {
     const b = newBus();
     const bridgeA = await bridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "t5",
       export: ["**"],
       import: ["**"],
     });
     const bridgeB = await bridge({
       bus: b,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "t5",
       export: ["**"],
       import: ["**"],
@@ -150,7 +133,7 @@ describe.skipIf(NATS_SERVER === null)("NatsBridge between two buses", () => {
     const a = newBus();
     const bridgeA = await bridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "t6",
       export: ["**"],
       import: ["**"],
@@ -160,7 +143,7 @@ describe.skipIf(NATS_SERVER === null)("NatsBridge between two buses", () => {
     const b = new Bus();
     const twin = await bridge({
       bus: b,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "t6",
       import: ["**"],
       origin: "same-origin",
@@ -176,8 +159,8 @@ describe.skipIf(NATS_SERVER === null)("NatsBridge between two buses", () => {
   it("counts imports the local bus refuses after it stopped, without throwing", async () => {
     const a = newBus();
     const b = newBus();
-    await bridge({ bus: a, servers: server.url, prefix: "t7", export: ["**"] });
-    const importer = await bridge({ bus: b, servers: server.url, prefix: "t7", import: ["**"] });
+    await bridge({ bus: a, servers: nats.server.url, prefix: "t7", export: ["**"] });
+    const importer = await bridge({ bus: b, servers: nats.server.url, prefix: "t7", import: ["**"] });
     await b.stop();
     a.send({ system: "s", kind: "k", path: "1" });
     await vi.waitFor(() => expect(importer.stats().refused).toBe(1), WAIT);
@@ -187,8 +170,8 @@ describe.skipIf(NATS_SERVER === null)("NatsBridge between two buses", () => {
   it("exports what was buffered on the local bus when stopped, and stop is idempotent", async () => {
     const a = newBus();
     const b = newBus();
-    const exporter = await startBridge({ bus: a, servers: server.url, prefix: "t8", export: ["**"] });
-    await bridge({ bus: b, servers: server.url, prefix: "t8", import: ["**"] });
+    const exporter = await startBridge({ bus: a, servers: nats.server.url, prefix: "t8", export: ["**"] });
+    await bridge({ bus: b, servers: nats.server.url, prefix: "t8", import: ["**"] });
     const sink = await collect(b, "**");
     const events: BusEvent[] = Array.from({ length: 500 }, (_, i) => ({
       system: "s",

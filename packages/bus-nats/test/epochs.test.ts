@@ -1,46 +1,26 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { BusEvent } from "@threadbus/core";
 import { Packr } from "msgpackr";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { encodeMessage, type NatsBridge } from "../src/index.js";
-import { collect, newBus, startBridge, WAIT, waitForCount } from "./fixtures/helpers.js";
-import { NATS_SERVER, NatsServer } from "./fixtures/nats_server.js";
+import { describe, expect, it, vi } from "vitest";
+import { encodeMessage } from "../src/index.js";
+import { collect, newBus, startBridge, useNatsServer, WAIT, waitForCount } from "./fixtures/helpers.js";
+import { NATS_SERVER } from "./fixtures/nats_server.js";
 
 const packr = new Packr({ useRecords: false });
 const tick = (path: string): BusEvent => ({ system: "load", kind: "tick", path });
 
 describe.skipIf(NATS_SERVER === null)("sequence numbers that cannot be turned against a stream", () => {
-  let server: NatsServer;
-  let raw: NatsConnection;
-  const cleanup: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    raw = await connect({ servers: server.url });
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(async () => {
-    await raw?.close();
-    await server?.stop();
-  });
-
-  async function bridge(options: Parameters<typeof startBridge>[0]): Promise<NatsBridge> {
-    const started = await startBridge(options);
-    cleanup.push(() => started.stop());
-    return started;
-  }
+  const nats = useNatsServer({ raw: true });
+  const { bridge } = nats;
 
   it("takes a bridge restarted under the same origin as a new stream, not as duplicates", async () => {
     const b = newBus();
-    const importer = await bridge({ bus: b, servers: server.url, prefix: "e1", import: ["load"] });
+    const importer = await bridge({ bus: b, servers: nats.server.url, prefix: "e1", import: ["load"] });
     const sink = await collect(b, "load");
     for (const run of [1, 2]) {
       const a = newBus();
       const exporter = await startBridge({
         bus: a,
-        servers: server.url,
+        servers: nats.server.url,
         prefix: "e1",
         export: ["load"],
         origin: "fixed",
@@ -58,14 +38,14 @@ describe.skipIf(NATS_SERVER === null)("sequence numbers that cannot be turned ag
   it("lets a forged version-1 message with a huge seq neither silence the origin nor inflate lost", async () => {
     const a = newBus();
     const b = newBus();
-    await bridge({ bus: a, servers: server.url, prefix: "e2", export: ["load"], origin: "A" });
-    const importer = await bridge({ bus: b, servers: server.url, prefix: "e2", import: ["load"] });
+    await bridge({ bus: a, servers: nats.server.url, prefix: "e2", export: ["load"], origin: "A" });
+    const importer = await bridge({ bus: b, servers: nats.server.url, prefix: "e2", import: ["load"] });
     const sink = await collect(b, "load");
     for (let i = 0; i < 10; i++) a.send(tick(`before/${i}`));
     await waitForCount(sink.events, 10);
     const forged = { v: 1, origin: "A", seq: 1e15, system: "load", kind: "tick", path: "forged" };
-    raw.publish("e2.load.tick", packr.pack(forged));
-    await raw.flush();
+    nats.raw.publish("e2.load.tick", packr.pack(forged));
+    await nats.raw.flush();
     await waitForCount(sink.events, 11);
     for (let i = 0; i < 10; i++) a.send(tick(`after/${i}`));
     await waitForCount(sink.events, 21);
@@ -79,19 +59,19 @@ describe.skipIf(NATS_SERVER === null)("sequence numbers that cannot be turned ag
     const b = newBus();
     const exporter = await bridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "e3",
       export: ["load"],
       origin: "A",
     });
-    const importer = await bridge({ bus: b, servers: server.url, prefix: "e3", import: ["load"] });
+    const importer = await bridge({ bus: b, servers: nats.server.url, prefix: "e3", import: ["load"] });
     const sink = await collect(b, "load");
     for (let i = 0; i < 10; i++) a.send(tick(`before/${i}`));
     await waitForCount(sink.events, 10);
     const header = { origin: "A", epoch: exporter.epoch, system: "load", kind: "tick" };
-    raw.publish("e3.load.tick", encodeMessage({ ...header, last: 1e15 }, ["forged", undefined]));
-    raw.publish("e3.load.tick", encodeMessage({ ...header, last: 2e15 })); // a forged heartbeat
-    await raw.flush();
+    nats.raw.publish("e3.load.tick", encodeMessage({ ...header, last: 1e15 }, ["forged", undefined]));
+    nats.raw.publish("e3.load.tick", encodeMessage({ ...header, last: 2e15 })); // a forged heartbeat
+    await nats.raw.flush();
     await waitForCount(sink.events, 11);
     for (let i = 0; i < 10; i++) a.send(tick(`after/${i}`));
     await waitForCount(sink.events, 21);
@@ -105,14 +85,14 @@ describe.skipIf(NATS_SERVER === null)("sequence numbers that cannot be turned ag
     const b = newBus();
     const exporter = await bridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "e4",
       export: ["load"],
       origin: "A",
     });
     const importer = await bridge({
       bus: b,
-      servers: server.url,
+      servers: nats.server.url,
       prefix: "e4",
       import: ["load"],
       sequenceWindow: 100,
@@ -121,8 +101,8 @@ describe.skipIf(NATS_SERVER === null)("sequence numbers that cannot be turned ag
     for (let i = 0; i < 10; i++) a.send(tick(`before/${i}`));
     await waitForCount(sink.events, 10);
     const header = { origin: "A", epoch: exporter.epoch, system: "load", kind: "tick" };
-    raw.publish("e4.load.tick", encodeMessage({ ...header, last: 60 }, ["forged", undefined]));
-    await raw.flush();
+    nats.raw.publish("e4.load.tick", encodeMessage({ ...header, last: 60 }, ["forged", undefined]));
+    await nats.raw.flush();
     await waitForCount(sink.events, 11);
     expect(importer.stats().lost).toBe(49); // 11..59: at most the window
     for (let i = 0; i < 100; i++) a.send(tick(`after/${i}`));

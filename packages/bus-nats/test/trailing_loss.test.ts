@@ -1,24 +1,13 @@
 import type { BusEvent } from "@threadbus/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CuttableLink } from "./fixtures/cuttable_link.js";
-import { collect, newBus, startBridge, WAIT, waitForCount } from "./fixtures/helpers.js";
-import { NATS_SERVER, NatsServer } from "./fixtures/nats_server.js";
+import { collect, newBus, startBridge, useNatsServer, WAIT, waitForCount } from "./fixtures/helpers.js";
+import { NATS_SERVER } from "./fixtures/nats_server.js";
 
 const tick = (i: number): BusEvent => ({ system: "load", kind: "tick", path: String(i) });
 
 describe.skipIf(NATS_SERVER === null)("events lost at the end of a stream", () => {
-  let server: NatsServer;
-  const cleanup: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    server = await NatsServer.start();
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const nats = useNatsServer();
 
   /**
    * An exporter straight on the server, an importer behind a link the test cuts: 100 events
@@ -26,20 +15,20 @@ describe.skipIf(NATS_SERVER === null)("events lost at the end of a stream", () =
    * so they are lost), the link comes back. No later event will reveal the gap.
    */
   async function loseTheTail(prefix: string, heartbeatMs: number) {
-    const link = await CuttableLink.start(server.port);
-    cleanup.push(() => link.close());
+    const link = await CuttableLink.start(nats.server.port);
+    nats.onCleanup(() => link.close());
     const a = newBus();
     const b = newBus();
     const exporter = await startBridge({
       bus: a,
-      servers: server.url,
+      servers: nats.server.url,
       prefix,
       export: ["load"],
       heartbeatMs,
     });
-    cleanup.push(() => exporter.stop());
+    nats.onCleanup(() => exporter.stop());
     const importer = await startBridge({ bus: b, servers: link.url, prefix, import: ["load"] });
-    cleanup.push(() => importer.stop());
+    nats.onCleanup(() => importer.stop());
     const sink = await collect(b, "load");
     for (let i = 0; i < 100; i++) a.send(tick(i));
     await waitForCount(sink.events, 100);
