@@ -595,7 +595,7 @@ export class DeliveryReader {
     const words = new Int32Array(chunk.buffer, chunk.byteOffset, chunk.byteLength >> 2);
     let count = 0;
     let at = 0;
-    const eager = this.#eagerMode();
+    const eager = this.#eagerLeft > 0;
     while (at < chunk.byteLength) {
       const length = words[at >> 2]!;
       if (length === PAD) break;
@@ -633,10 +633,6 @@ export class DeliveryReader {
       };
     this.#lazyMade++;
     return new DeliveredEvent<D>(names.system, names.kind, path, text, pathEnd, dataEnd, tag, this.#reads);
-  }
-
-  #eagerMode(): boolean {
-    return this.#eagerLeft > 0;
   }
 
   /** After SAMPLE_EVENTS lazy events: a consumer that read most of their data gets eager ones. */

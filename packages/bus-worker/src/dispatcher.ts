@@ -177,11 +177,6 @@ export class Dispatcher {
     return blocked === null ? null : blocked.entries[blocked.next]!.value.id;
   }
 
-  /** How long the ring stays empty once drained, on average (ms): what the idle policy spins or sleeps on. */
-  get idleGapMs(): number {
-    return this.#idle.gapMs;
-  }
-
   /** A snapshot for the admin API. */
   subscriptions(): DeliveryWriter[] {
     return [...this.index.entries()].map((entry) => entry.value);

@@ -35,9 +35,4 @@ export class IdlePolicy {
     if (this.#gap >= IdlePolicy.SPIN_GAP_MS) return 0;
     return Math.min(IdlePolicy.MAX_SPIN_MS, 2 * this.#gap + 0.002) - (now - this.#idleSince);
   }
-
-  /** The average idle gap (ms), for inspection. */
-  get gapMs(): number {
-    return this.#gap;
-  }
 }
