@@ -58,6 +58,8 @@ export class Engine {
   #statsDue = false;
 
   #messagesLost = 0;
+  /** process.send to pids placed on this engine whose spawn has not arrived yet, in send order. */
+  readonly #awaitingStart = new Map<number, { from: number; topic: string; args: string }[]>();
   #unconvertible = 0;
   #lastWarning = 0;
 
@@ -122,6 +124,10 @@ export class Engine {
       case "spawn":
         this.#processes.add(message.pid, message.name);
         this.#command(`S(${message.pid},${luaString(message.name)},${luaString(message.source)})`);
+        for (const held of this.#awaitingStart.get(message.pid) ?? []) {
+          this.#deliver(message.pid, held.from, held.topic, held.args);
+        }
+        this.#awaitingStart.delete(message.pid);
         break;
       case "kill": {
         const record = this.#processes.get(message.pid);
@@ -215,15 +221,33 @@ export class Engine {
           return error instanceof Error ? error.message : String(error);
         }
       },
+      // process.send to a process that is not running on this engine's Lua state (see the Lua
+      // README, "Messages between processes"): never dropped without a word.
       post: (from: number, pid: number, topic: string, args: string): string | undefined => {
-        // With one engine every live process is known here; with several, the host routes it.
-        if (config.engines === 1 || pid < 1 || pid > shared.allocatedPids) return `no running process ${pid}`;
+        if (pid < 1 || pid > shared.allocatedPids) return `no process ${pid}`;
+        // Its spawn reached this engine and waits in this tick's commands: M runs after S.
+        if (processes.has(pid)) {
+          this.#deliver(pid, from, topic, args);
+          return undefined;
+        }
+        const place = shared.place(pid);
+        if (place.state === "ended") return `process ${pid} has exited`;
+        if (place.state === "running" && place.engine === index) {
+          // Its spawn is still on its way here: held until it starts, so it comes first.
+          const held = this.#awaitingStart.get(pid);
+          if (held) held.push({ from, topic, args });
+          else this.#awaitingStart.set(pid, [{ from, topic, args }]);
+          return undefined;
+        }
+        // Another engine's, or too old for the place table: the host routes it, and counts it in
+        // messagesLost if the process has ended by then.
         this.#send({ type: "post", from, pid, topic, args });
         return undefined;
       },
       register: (parent: number, name: string): number => {
         if (this.#closed) return 0;
         const pid = shared.nextPid();
+        shared.placed(pid, index);
         this.#processes.add(pid, name);
         this.#send({ type: "spawned", pid, name, parent });
         return pid;
@@ -231,6 +255,7 @@ export class Engine {
       exit: (pid: number, status: ExitStatus, message: string, payload: string): void => {
         const record = this.#processes.get(pid);
         if (record) this.#processes.end(record);
+        shared.ended(pid);
         this.#send({ type: "exit", pid, status, message, payload });
         this.#statsDue = true;
       },
@@ -263,8 +288,8 @@ export class Engine {
         vm.setMemoryMax(undefined);
         shared.busy(index);
       },
-      lost: (): void => {
-        this.#messagesLost++;
+      lost: (count: number): void => {
+        this.#messagesLost += count;
       },
     };
   }

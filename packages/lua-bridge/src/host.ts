@@ -130,6 +130,7 @@ export class LuaHost {
       );
     } else {
       thread.syncBus();
+      this.#shared.placed(pid, engine);
       thread.post({ type: "spawn", pid, name: process.name, source });
     }
     return { pid, name: process.name, engine, exited: process.exited };
@@ -235,6 +236,7 @@ export class LuaHost {
   #end(process: HostProcess, error: LuaProcessError | undefined, value?: unknown): void {
     if (this.#processes.get(process.pid) !== process) return;
     this.#processes.delete(process.pid);
+    this.#shared.ended(process.pid);
     this.#stats.forget(process.engine, process.pid);
     this.#perEngine[process.engine]!--;
     this.#engines[process.engine]!.release();

@@ -8,7 +8,8 @@
  * Layout: Int32 words [nextPid, busClosed, pad, pad, then per engine: state, pid, pad, pad, then
  * per engine: wildcard count, 255 bucket counts], then one Float64 per engine: the time (ms,
  * `performance.timeOrigin + performance.now()`, the same clock on every thread) its current busy
- * stretch began.
+ * stretch began, then the place table: one BigInt64 per slot, `pid * 128 + (engine + 1)` while
+ * the process is starting or running on that engine, `pid * 128` once it ended.
  */
 export const EngineState = {
   /** Waiting for work (the engine's event loop is idle). */
@@ -29,6 +30,23 @@ const kPid = 1;
 /** Interest words per engine: [0] subscriptions whose system starts with a wildcard, [1..] per bucket. */
 const kInterestWords = 256;
 
+/**
+ * Slots of the place table. A pid's slot is `pid % kPlaceSlots`, so the table remembers the last
+ * 4096 pids: enough for a message to a process still starting (its spawn is on its way to its
+ * engine) to find where it will run, and for one to a recently ended process to be refused at once.
+ */
+const kPlaceSlots = 4096;
+const kEngineBits = 128n;
+
+/** Where a pid is, as far as the place table remembers. */
+export type Place =
+  | { readonly state: "running"; readonly engine: number }
+  | { readonly state: "ended" }
+  | { readonly state: "unknown" };
+
+const kUnknown: Place = { state: "unknown" };
+const kEnded: Place = { state: "ended" };
+
 /** A clock shared by every thread of the process (ms). */
 export function sharedNow(): number {
   return performance.timeOrigin + performance.now();
@@ -38,6 +56,7 @@ export class SharedState {
   readonly buffer: SharedArrayBuffer;
   readonly #words: Int32Array;
   readonly #since: Float64Array;
+  readonly #places: BigInt64Array;
   /** Index of engine 0's first interest word. */
   readonly #interest: number;
 
@@ -46,11 +65,15 @@ export class SharedState {
     const intBytes = intBytesFor(engines);
     this.#words = new Int32Array(buffer, 0, intBytes / 4);
     this.#since = new Float64Array(buffer, intBytes, engines);
+    this.#places = new BigInt64Array(buffer, intBytes + engines * 8, kPlaceSlots);
     this.#interest = kHeaderWords + engines * kWordsPerEngine;
   }
 
   static create(engines: number): SharedState {
-    return new SharedState(new SharedArrayBuffer(intBytesFor(engines) + engines * 8), engines);
+    return new SharedState(
+      new SharedArrayBuffer(intBytesFor(engines) + engines * 8 + kPlaceSlots * 8),
+      engines,
+    );
   }
 
   /** Any thread: a fresh pid (1, 2, 3, ...). */
@@ -61,6 +84,28 @@ export class SharedState {
   /** Any thread: the highest pid handed out so far. */
   get allocatedPids(): number {
     return Atomics.load(this.#words, kNextPid);
+  }
+
+  /** Any thread, before anyone can learn the pid: the process will run on `engine`. */
+  placed(pid: number, engine: number): void {
+    Atomics.store(this.#places, pid % kPlaceSlots, BigInt(pid) * kEngineBits + BigInt(engine + 1));
+  }
+
+  /** Any thread: the process ended (idempotent; a slot taken over by a later pid is left alone). */
+  ended(pid: number): void {
+    const slot = pid % kPlaceSlots;
+    const value = Atomics.load(this.#places, slot);
+    if (value / kEngineBits === BigInt(pid)) {
+      Atomics.compareExchange(this.#places, slot, value, BigInt(pid) * kEngineBits);
+    }
+  }
+
+  /** Any thread: where `pid` runs, whether it ended, or "unknown" once its slot was reused. */
+  place(pid: number): Place {
+    const value = Atomics.load(this.#places, pid % kPlaceSlots);
+    if (value / kEngineBits !== BigInt(pid)) return kUnknown;
+    const engine = Number(value % kEngineBits);
+    return engine === 0 ? kEnded : { state: "running", engine: engine - 1 };
   }
 
   get busClosed(): boolean {

@@ -136,7 +136,7 @@ describe("processes", () => {
     `);
     await receiver.exited;
     expect(lines).toEqual([
-      "nil\tprocess.send: no running process 9999",
+      "nil\tprocess.send: no process 9999",
       'nil\tprocess.send: pid must be an integer, got "x"',
       String(receiver.pid + 1),
       `ping\t${receiver.pid + 1}\t2\t1\ttwo`,

@@ -107,18 +107,18 @@ describe("engines", () => {
     });
     expect(lines).toEqual([
       "true",
-      `nil\tprocess.send: process ${receiver.pid} runs on another engine, so the message is copied, and args[1]: a channel cannot be converted`,
+      `nil\tprocess.send: process ${receiver.pid} is not running on this engine (yet), so the message is copied, and args[1]: a channel cannot be converted`,
     ]);
   });
 
-  it("a message to a process that ended on another engine is counted as lost", async () => {
+  it("a message to a process that ended on another engine is refused", async () => {
     const { host } = await harness({ engines: 2 });
     const gone = host.spawn(`return 1`, { engine: 0 });
     await gone.exited;
-    const sender = host.spawn(`return process.send(${gone.pid}, "hello")`, { engine: 1 });
-    await expect(sender.exited).resolves.toBe(true);
+    const sender = host.spawn(`local ok, err = process.send(${gone.pid}, "hello") return err`, { engine: 1 });
+    await expect(sender.exited).resolves.toBe(`process.send: process ${gone.pid} has exited`);
     await host.settled();
-    expect(host.stats().messagesLost).toBe(1);
+    expect(host.stats().messagesLost).toBe(0);
   });
 
   it("with an in-thread bus, only events of systems some process subscribes to reach an engine", async () => {

@@ -164,7 +164,7 @@ function process.send(pid, topic, ...)
   end
   local json, err = encode_args(select("#", ...), ...)
   if not json then
-    return nil, "process.send: process " .. pid .. " runs on another engine, so the message is copied, and args" .. err
+    return nil, "process.send: process " .. pid .. " is not running on this engine (yet), so the message is copied, and args" .. err
   end
   err = H_post(me.pid, pid, topic, json)
   if err ~= nil then return nil, "process.send: " .. err end

@@ -63,13 +63,26 @@ local function spawn(pid, name, source, parent)
 end
 R.spawn = spawn
 
+-- Messages still queued for a process that ends were accepted by process.send: count them.
+local function unread(st) return st.tail - st.head + 1 end
+
 local function close_all(p)
   for _, sub in next, p.subs do
     sub.closed = true
     close_channel(sub.ch)
   end
-  if p.inbox then close_channel(p.inbox) end
-  if p.listeners then for _, st in next, p.listeners do close_channel(st) end end
+  local lost = 0
+  if p.inbox then
+    lost = unread(p.inbox)
+    close_channel(p.inbox)
+  end
+  if p.listeners then
+    for _, st in next, p.listeners do
+      lost = lost + unread(st)
+      close_channel(st)
+    end
+  end
+  if lost > 0 then H_lost(lost) end
 end
 
 local function drop(p)
@@ -150,7 +163,7 @@ local COMMANDS = {
   -- message(pid, from, topic, args, n): process.send from a process of another engine
   M = function(pid, from, topic, args, n)
     local p = procs[pid]
-    if not p then return H_lost(pid) end
+    if not p then return H_lost(1) end
     args.n, args.from, args.topic = n, from, topic
     deliver(p, args)
   end,
