@@ -225,11 +225,6 @@ export class Engine {
       // README, "Messages between processes"): never dropped without a word.
       post: (from: number, pid: number, topic: string, args: string): string | undefined => {
         if (pid < 1 || pid > shared.allocatedPids) return `no process ${pid}`;
-        // Its spawn reached this engine and waits in this tick's commands: M runs after S.
-        if (processes.has(pid)) {
-          this.#deliver(pid, from, topic, args);
-          return undefined;
-        }
         const place = shared.place(pid);
         if (place.state === "ended") return `process ${pid} has exited`;
         if (place.state === "running" && place.engine === index) {
