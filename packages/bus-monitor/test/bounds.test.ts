@@ -90,7 +90,8 @@ describe.each(BUSES)("monitor bounds under concurrency on the $name", ({ start }
     ]);
     expect(closed, `close() had not settled after ${Date.now() - started} ms`).toBe(true);
     await Promise.all(opening);
+    // Subscribes the monitor aborted may still land on the bus after close(): each is removed then.
+    await until(() => monitor.stats().tails === 0 && monitor.stats().opening === 0, 10_000);
     await until(() => bus.stats().subscriptions === 0, 10_000);
-    expect(monitor.stats()).toMatchObject({ tails: 0, opening: 0 });
   });
 });
