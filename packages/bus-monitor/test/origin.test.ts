@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Bus } from "@threadbus/core";
 import { WorkerBus } from "@threadbus/worker";
@@ -6,19 +6,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Monitor, serveMonitor } from "../src/index.js";
 import { CHROMIUM, launchChromium } from "./browser.js";
-import { quiet, until, useMonitors } from "./support.js";
-
-/** A GET with the given headers; settles with the status once the head arrives, and drops the body. */
-function get(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers, agent: false }, (response) => {
-      resolve(response.statusCode ?? 0);
-      req.destroy();
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+import { quiet, statusOf, until, useMonitors } from "./support.js";
 
 describe("monitor same-origin check", () => {
   const use = useMonitors();
@@ -39,7 +27,9 @@ describe("monitor same-origin check", () => {
     ];
     for (const headers of foreign)
       for (const path of ["tail", "varz", "", "app.js"])
-        expect(await get(`${monitor.url}${path}`, headers), `${path} ${JSON.stringify(headers)}`).toBe(403);
+        expect(await statusOf(`${monitor.url}${path}`, headers), `${path} ${JSON.stringify(headers)}`).toBe(
+          403,
+        );
     expect(bus.stats().subscriptions).toBe(0);
     expect(monitor.stats().refused.crossOrigin).toBe(foreign.length * 4);
     const ownPage: Array<Record<string, string>> = [
@@ -49,7 +39,7 @@ describe("monitor same-origin check", () => {
       { "sec-fetch-site": "none" },
     ];
     for (const headers of ownPage)
-      expect(await get(`${monitor.url}varz`, headers), JSON.stringify(headers)).toBe(200);
+      expect(await statusOf(`${monitor.url}varz`, headers), JSON.stringify(headers)).toBe(200);
   });
 });
 
