@@ -1,4 +1,4 @@
-import { InvalidOptionsError, optionsError } from "@threadbus/core";
+import { InvalidOptionsError, parseOptions } from "@threadbus/core";
 import { z } from "zod";
 import { MonitorTokenRequiredError } from "./errors.js";
 
@@ -18,8 +18,20 @@ export interface MonitorOptions {
   sampleIntervalMs?: number;
   /** How much rate history is kept for the charts, in seconds. Default 600 (ten minutes). */
   historySeconds?: number;
-  /** Live tails streaming at once at most; one more gets 503. Default 4. */
+  /** Live tails streaming (or subscribing) at once at most; one more gets 503. Default 4. */
   maxTails?: number;
+  /**
+   * Open TCP connections at most; one more is closed as soon as it is accepted, and counted.
+   * Default 64, or maxTails + 8 if that is more: each tail holds a connection, the page needs more.
+   */
+  maxConnections?: number;
+  /** A connection must have sent its whole request head this soon after it began, or it gets 408. Default 10000. */
+  headersTimeoutMs?: number;
+  /**
+   * A connection with no traffic either way for this long is closed: a client that stopped reading
+   * its tail, or one that connected and said nothing. Default 30000 (a tail writes every second).
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface ResolvedMonitorOptions {
@@ -30,7 +42,13 @@ export interface ResolvedMonitorOptions {
   sampleIntervalMs: number;
   historySeconds: number;
   maxTails: number;
+  maxConnections: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
 }
+
+/** More connections than tails, always: the page's own requests need a connection beside its tail. */
+const CONNECTIONS_BESIDE_TAILS = 8;
 
 function integer(min: number, max: number) {
   const message = `must be an integer from ${min} to ${max}`;
@@ -53,6 +71,9 @@ const monitorOptionsSchema = z.strictObject({
   sampleIntervalMs: integer(100, 60_000).optional(),
   historySeconds: integer(10, 86_400).optional(),
   maxTails: integer(0, 64).optional(),
+  maxConnections: integer(1, 4096).optional(),
+  headersTimeoutMs: integer(100, 600_000).optional(),
+  idleTimeoutMs: integer(100, 3_600_000).optional(),
 });
 
 /** Loopback names and addresses: the only hosts that may be bound without a token. */
@@ -68,25 +89,27 @@ export function isLoopback(host: string): boolean {
 export function resolveMonitorOptions(options: MonitorOptions | undefined): ResolvedMonitorOptions {
   if (options !== undefined && (typeof options !== "object" || options === null))
     throw new InvalidOptionsError("options: must be an object", "options");
-  const parsed = monitorOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    if (issue?.code === "unrecognized_keys") {
-      const option = `options.${issue.keys[0]}`;
-      throw new InvalidOptionsError(`${option}: unknown option`, option);
-    }
-    throw optionsError(parsed.error);
-  }
-  const host = parsed.data.host ?? "127.0.0.1";
-  const token = parsed.data.token ?? null;
+  const parsed = parseOptions(monitorOptionsSchema, options);
+  const host = parsed.host ?? "127.0.0.1";
+  const token = parsed.token ?? null;
   if (token === null && !isLoopback(host)) throw new MonitorTokenRequiredError(host);
+  const maxTails = parsed.maxTails ?? 4;
+  const maxConnections = parsed.maxConnections ?? Math.max(64, maxTails + CONNECTIONS_BESIDE_TAILS);
+  if (maxConnections <= maxTails)
+    throw new InvalidOptionsError(
+      `options.maxConnections: must be more than maxTails (${maxTails}): each tail holds a connection`,
+      "options.maxConnections",
+    );
   return {
-    port: parsed.data.port ?? 0,
+    port: parsed.port ?? 0,
     host,
     token,
-    showData: parsed.data.showData ?? false,
-    sampleIntervalMs: parsed.data.sampleIntervalMs ?? 1000,
-    historySeconds: parsed.data.historySeconds ?? 600,
-    maxTails: parsed.data.maxTails ?? 4,
+    showData: parsed.showData ?? false,
+    sampleIntervalMs: parsed.sampleIntervalMs ?? 1000,
+    historySeconds: parsed.historySeconds ?? 600,
+    maxTails,
+    maxConnections,
+    headersTimeoutMs: parsed.headersTimeoutMs ?? 10_000,
+    idleTimeoutMs: parsed.idleTimeoutMs ?? 30_000,
   };
 }

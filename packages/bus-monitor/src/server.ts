@@ -6,9 +6,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InvalidOptionsError } from "@threadbus/core";
 import { TOKEN_COOKIE, TokenCheck } from "./auth.js";
+import { type ConnectionCounters, deadlineCheckInterval, limitConnections } from "./connections.js";
 import * as endpoints from "./endpoints.js";
 import { History } from "./history.js";
 import { type MonitorOptions, resolveMonitorOptions } from "./options.js";
+import { foreignOrigin, loopbackHost } from "./origin.js";
 import { parseQuery, QueryError } from "./query.js";
 import { BusUnavailableError, type MonitoredBus, Snapshots } from "./snapshot.js";
 import { type TailCounters, Tails } from "./tail.js";
@@ -18,12 +20,32 @@ export interface Monitor {
   /** The page's address, e.g. "http://127.0.0.1:39181/" (add `?token=...` when a token is set). */
   readonly url: string;
   /**
-   * What the monitor's own live tails did: their drops count in the bus's `stats().dropped` like
-   * any subscription's, so a caller that checks the bus for drops can tell them apart.
+   * What the monitor's own live tails did (their drops count in the bus's `stats().dropped` like
+   * any subscription's, so a caller that checks the bus for drops can tell them apart), its
+   * connections, and every request it refused, by reason.
    */
-  stats(): { tails: number; tail: TailCounters };
+  stats(): MonitorStats;
   /** Ends the live tails (removing their subscriptions), stops sampling and closes the server. */
   close(): Promise<void>;
+}
+
+export interface MonitorStats {
+  /** Tails streaming now. */
+  tails: number;
+  /** Tails holding a slot without streaming yet (subscribing) or any more (unsubscribing). */
+  opening: number;
+  tail: TailCounters;
+  connections: ConnectionCounters;
+  refused: {
+    /** 503: every tail slot was taken. */
+    tails: number;
+    /** 403: the request came from a page on another origin. */
+    crossOrigin: number;
+    /** 403: without a token, the request was not addressed to a loopback name. */
+    host: number;
+    /** 401: no valid token. */
+    token: number;
+  };
 }
 
 /**
@@ -81,9 +103,14 @@ export async function serveMonitor(bus: MonitoredBus, options?: MonitorOptions):
   const files = new Map<string, Buffer>();
   for (const [route, { file }] of Object.entries(STATIC)) files.set(route, await readFile(file));
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => fail(response, error));
-  });
+  const refused = { crossOrigin: 0, host: 0, token: 0 };
+  const server = createServer(
+    { connectionsCheckingInterval: deadlineCheckInterval(resolved.headersTimeoutMs) },
+    (request, response) => {
+      handle(request, response).catch((error: unknown) => fail(response, error));
+    },
+  );
+  const connections = limitConnections(server, resolved);
   let port = resolved.port;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -102,13 +129,18 @@ export async function serveMonitor(bus: MonitoredBus, options?: MonitorOptions):
       return send(response, 405, { error: "the monitor is read-only: only GET and HEAD are served" });
     }
     if (check === null && !loopbackHost(request.headers.host, port)) {
-      // Without a token, only requests addressed to the loopback name are served: a page on another
-      // site cannot reach the monitor through DNS rebinding.
+      refused.host++;
       return send(response, 403, { error: "requests must be addressed to 127.0.0.1, localhost or [::1]" });
+    }
+    const foreign = foreignOrigin(request);
+    if (foreign !== null) {
+      refused.crossOrigin++;
+      return send(response, 403, { error: `only the monitor's own page may use it (${foreign})` });
     }
     if (check !== null) {
       const presented = TokenCheck.presented(request, url.searchParams);
       if (!check.matches(presented)) {
+        refused.token++;
         response.setHeader("www-authenticate", 'Bearer realm="threadbus monitor"');
         return send(response, 401, { error: "a valid token is required" });
       }
@@ -160,7 +192,13 @@ export async function serveMonitor(bus: MonitoredBus, options?: MonitorOptions):
   let closing: Promise<void> | null = null;
   return {
     url: `http://${shownHost}:${port}/`,
-    stats: () => ({ tails: tails.streaming, tail: tails.totals() }),
+    stats: () => ({
+      tails: tails.streaming,
+      opening: tails.opening,
+      tail: tails.totals(),
+      connections: { ...connections },
+      refused: { tails: tails.refused, ...refused },
+    }),
     close() {
       closing ??= (async () => {
         history.stop();
@@ -170,11 +208,6 @@ export async function serveMonitor(bus: MonitoredBus, options?: MonitorOptions):
       return closing;
     },
   };
-}
-
-function loopbackHost(host: string | undefined, port: number): boolean {
-  if (host === undefined) return false;
-  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host.toLowerCase());
 }
 
 function send(response: ServerResponse, status: number, body: object): void {

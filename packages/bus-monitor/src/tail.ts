@@ -39,11 +39,28 @@ export interface TailCounters {
   sampledOut: number;
 }
 
-/** The live tails of one monitor: server-sent event streams, each fed by its own bounded subscription. */
+/** How long close() waits for the tails' subscriptions to be removed before it goes on without them. */
+export const TAIL_CLOSE_WAIT_MS = 2000;
+
+/** Why a tail ended early: its client left, or the monitor is closing (then the request gets 503). */
+const CLIENT_LEFT = "the client left";
+
+/**
+ * The live tails of one monitor: server-sent event streams, each fed by its own bounded subscription.
+ *
+ * A tail takes its slot when its request is accepted, before its subscribe is sent, and gives it
+ * back only once it has ended: the WorkerBus's subscribe resolves after a round trip through the
+ * dispatcher, and a limit checked before it and counted after it let 300 requests written at once
+ * open 48-87 tails against a limit of 4.
+ */
 export class Tails {
   readonly #active = new Map<Subscription, TailCounters>();
   /** Counters of tails that have ended, so the totals never go backwards. */
   readonly #ended: TailCounters = { shown: 0, droppedByBus: 0, sampledOut: 0 };
+  /** Every tail from its slot taken to its end, by the controller that ends it early. */
+  readonly #running = new Map<AbortController, Promise<void>>();
+  #refused = 0;
+  #closing = false;
 
   constructor(
     readonly bus: EventBus,
@@ -58,6 +75,16 @@ export class Tails {
 
   get streaming(): number {
     return this.#active.size;
+  }
+
+  /** Tails holding a slot without streaming: subscribing, or removing their subscription. */
+  get opening(): number {
+    return this.#running.size - this.#active.size;
+  }
+
+  /** Tails refused with 503 because every slot was taken. */
+  get refused(): number {
+    return this.#refused;
   }
 
   /** Every tail's counters summed, live and ended. */
@@ -83,19 +110,68 @@ export class Tails {
     }
   }
 
-  /** Validates the filter (400 on a bad pattern), subscribes, then streams until either side ends. */
+  /**
+   * Validates the filter (400 on a bad pattern), takes a slot (503 when none is left), subscribes,
+   * then streams until either side ends. A client that leaves at any point, mid-subscribe
+   * included, ends the tail and removes its subscription.
+   */
   async open(filter: TailFilter, response: ServerResponse): Promise<void> {
     Tails.validate(filter);
-    if (this.#active.size >= this.max)
+    if (this.#closing) throw new BusUnavailableError("the monitor is closing");
+    if (this.#running.size >= this.max) {
+      this.#refused++;
       throw new BusUnavailableError(`at most ${this.max} live tails may stream at once`);
+    }
+    const end = new AbortController();
+    const leave = () => end.abort(CLIENT_LEFT);
+    // Listening before anything is awaited: a close event that fired during the subscribe would
+    // never come again, and the tail would stream to nobody.
+    response.once("close", leave);
+    if (response.req.socket.destroyed) leave();
+    const run = this.#run(filter, response, end.signal);
+    this.#running.set(end, run);
+    try {
+      await run;
+    } finally {
+      response.off("close", leave);
+      this.#running.delete(end);
+    }
+  }
+
+  /**
+   * Refuses new tails and ends every one, streaming or still subscribing. Settles once their
+   * subscriptions are removed, or after TAIL_CLOSE_WAIT_MS: a bus too busy to apply the
+   * unsubscribes by then removes them when it can, or when it stops.
+   */
+  async closeAll(): Promise<void> {
+    this.#closing = true;
+    const runs = [...this.#running];
+    for (const [end] of runs) end.abort(new BusUnavailableError("the monitor closed"));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled(runs.map(([, run]) => run)),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, TAIL_CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async #run(filter: TailFilter, response: ServerResponse, signal: AbortSignal): Promise<void> {
     let subscription: Subscription;
     try {
+      // The signal makes the bus drop a subscribe still on its way, or remove what it made.
       subscription = await this.bus.subscribe(filter.system, filter.kind, {
         bufferSize: TAIL_BUFFER,
         overflow: "drop-newest",
+        signal,
         ...(filter.path !== undefined ? { path: filter.path } : {}),
       });
     } catch (error) {
+      if (signal.aborted) {
+        if (signal.reason === CLIENT_LEFT) return;
+        throw signal.reason;
+      }
       throw new BusUnavailableError(`the tail could not subscribe: ${(error as Error).message}`);
     }
     const counters: TailCounters = { shown: 0, droppedByBus: 0, sampledOut: 0 };
@@ -118,32 +194,21 @@ export class Tails {
       write("stats", counters);
     };
     const statsTimer = setInterval(sendStats, 1000);
-    // The response closes when the browser goes away (or the server closes): end the tail then.
-    const closeSubscription = () => void subscription.close();
-    response.once("close", closeSubscription);
     try {
-      await this.#stream(subscription, counters, response, write);
+      await this.#stream(subscription, counters, response, write, signal);
     } finally {
       clearInterval(statsTimer);
-      response.off("close", closeSubscription);
+      if (!response.writableEnded) {
+        if (this.bus.closed) write("end", { reason: "the bus stopped" });
+        response.end();
+      }
       await subscription.close().catch(() => undefined);
       counters.droppedByBus = subscription.stats().dropped;
       this.#ended.shown += counters.shown;
       this.#ended.sampledOut += counters.sampledOut;
       this.#ended.droppedByBus += counters.droppedByBus;
       this.#active.delete(subscription);
-      if (!response.writableEnded) {
-        if (this.bus.closed) write("end", { reason: "the bus stopped" });
-        response.end();
-      }
     }
-  }
-
-  /** Ends every tail (their streams close, their subscriptions are removed). */
-  async closeAll(): Promise<void> {
-    await Promise.all(
-      [...this.#active.keys()].map((subscription) => subscription.close().catch(() => undefined)),
-    );
   }
 
   async #stream(
@@ -151,12 +216,34 @@ export class Tails {
     counters: TailCounters,
     response: ServerResponse,
     write: (event: string, data: unknown) => boolean,
+    signal: AbortSignal,
   ): Promise<void> {
     const next = batches(subscription);
+    // Waits end when the tail does: on a saturated WorkerBus the subscription's own end may come
+    // late, and a tail with a filter nothing matches would otherwise wait for an event forever.
+    const ended = new Promise<null>((resolve) => {
+      if (signal.aborted) resolve(null);
+      else signal.addEventListener("abort", () => resolve(null), { once: true });
+    });
     let seq = 0;
     for (;;) {
-      const batch = await next();
-      if (batch === null || response.destroyed) return;
+      const pending = next();
+      const batch = await Promise.race([pending, ended]);
+      if (batch === null) {
+        // What the subscription hands over after its tail ended was taken, not shown: count it.
+        if (signal.aborted)
+          void pending.then(
+            (late) => {
+              if (late !== null) this.#ended.sampledOut += late.length;
+            },
+            () => undefined,
+          );
+        return;
+      }
+      if (signal.aborted || response.destroyed) {
+        counters.sampledOut += batch.length;
+        return;
+      }
       let room = TAIL_EVENTS_PER_TICK;
       for (const event of batch) {
         // A browser that does not read its stream is skipped, never buffered for.
@@ -168,7 +255,9 @@ export class Tails {
         counters.shown++;
         write("bus", this.#view(event, ++seq));
       }
-      await new Promise((resolve) => setTimeout(resolve, TAIL_TICK_MS));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, TAIL_TICK_MS))), ended]);
+      clearTimeout(timer);
     }
   }
 

@@ -29,12 +29,20 @@ describe("serveMonitor options", () => {
       [{ sampleIntervalMs: 10 }, "options.sampleIntervalMs"],
       [{ historySeconds: 1 }, "options.historySeconds"],
       [{ maxTails: 100 }, "options.maxTails"],
+      [{ maxConnections: 0 }, "options.maxConnections"],
+      [{ maxConnections: 4, maxTails: 4 }, "options.maxConnections"],
+      [{ headersTimeoutMs: 10 }, "options.headersTimeoutMs"],
+      [{ idleTimeoutMs: 1.5 }, "options.idleTimeoutMs"],
       [{ prot: 8080 }, "options.prot"],
     ] as const) {
       const error = await refusal(options);
       expect(error, JSON.stringify(options)).toMatchObject({ code: "INVALID_OPTIONS", option });
     }
-    expect((await refusal({ prot: 1 })).message).toBe("options.prot: unknown option");
+    expect((await refusal({ prot: 1 })).message).toBe("options.prot: unknown option (did you mean 'port'?)");
+    expect((await refusal({ colour: 1 })).message).toBe("options.colour: unknown option");
+    expect((await refusal({ maxTails: 60, maxConnections: 60 })).message).toBe(
+      "options.maxConnections: must be more than maxTails (60): each tail holds a connection",
+    );
     expect(await refusal("fast")).toMatchObject({ code: "INVALID_OPTIONS", option: "options" });
   });
 

@@ -1,22 +1,9 @@
-import { request } from "node:http";
 import { Bus } from "@threadbus/core";
 import { describe, expect, it } from "vitest";
 import { TokenCheck } from "../src/auth.js";
-import { getJson, quiet, useMonitors } from "./support.js";
+import { getJson, quiet, statusOf, useMonitors } from "./support.js";
 
 const TOKEN = "s3cret-token-0123456789";
-
-/** A GET with an explicit Host header (fetch does not let a caller set it). */
-function getWithHost(url: string, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { host } }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 describe("monitor security", () => {
   const use = useMonitors();
@@ -53,9 +40,9 @@ describe("monitor security", () => {
     const bus = await use.bus(async () => new Bus({ logger: quiet }));
     const monitor = await use.monitor(bus);
     const port = new URL(monitor.url).port;
-    expect(await getWithHost(`${monitor.url}varz`, `127.0.0.1:${port}`)).toBe(200);
-    expect(await getWithHost(`${monitor.url}varz`, `localhost:${port}`)).toBe(200);
-    expect(await getWithHost(`${monitor.url}varz`, `attacker.example:${port}`)).toBe(403);
+    expect(await statusOf(`${monitor.url}varz`, { host: `127.0.0.1:${port}` })).toBe(200);
+    expect(await statusOf(`${monitor.url}varz`, { host: `localhost:${port}` })).toBe(200);
+    expect(await statusOf(`${monitor.url}varz`, { host: `attacker.example:${port}` })).toBe(403);
   });
 
   it("with a token, answers 401 to a missing or wrong token and 200 to the right one, however it comes", async () => {

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { Bus } from "@threadbus/core";
 import { WorkerBus } from "@threadbus/worker";
 import { afterEach } from "vitest";
@@ -39,6 +40,21 @@ export async function getJson<T = Record<string, unknown>>(
 ): Promise<{ status: number; body: T; headers: Headers }> {
   const response = await fetch(url, init);
   return { status: response.status, body: (await response.json()) as T, headers: response.headers };
+}
+
+/**
+ * The status of a GET sent with exactly these headers (fetch does not let a caller set Host or
+ * Sec-Fetch-Site), on its own connection, closed once the head arrives (a /tail would stream on).
+ */
+export function statusOf(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent: false }, (response) => {
+      resolve(response.statusCode ?? 0);
+      req.destroy();
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 /** Waits until `check` returns true, polling every 20 ms, for at most `ms`. */
