@@ -9,7 +9,8 @@ import {
   WorkerFailedError,
 } from "@threadbus/core";
 import { type Remote, wrap } from "comlink";
-import { type AdminApi, type InspectResult, portEndpoint } from "./admin.js";
+import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import type { AdminApi, InspectResult } from "./admin.js";
 import { BusClient, type ClientConfig } from "./client.js";
 import { clientInspections } from "./client_counters.js";
 import {
@@ -63,7 +64,7 @@ export class WorkerBus extends BusClient {
     super(config, control, options.logger);
     this.#worker = worker;
     this.#adminPort = admin;
-    this.#admin = wrap<AdminApi>(portEndpoint(admin));
+    this.#admin = wrap<AdminApi>(nodeEndpoint(admin));
     this.#exited = new Promise((resolve) => worker.once("exit", () => resolve()));
     worker.on("error", (error) => {
       options.logger.error("threadbus: the dispatcher worker failed", error);
