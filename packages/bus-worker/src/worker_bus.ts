@@ -51,6 +51,8 @@ export class WorkerBus extends BusClient {
   readonly #worker: Worker;
   readonly #admin: Remote<AdminApi>;
   readonly #adminPort: MessagePort;
+  /** Rejects (BusClosedError, or the failure) once the admin port closed. */
+  readonly #adminClosed: Promise<never>;
   #stopPromise: Promise<void> | null = null;
   readonly #exited: Promise<void>;
 
@@ -65,6 +67,10 @@ export class WorkerBus extends BusClient {
     this.#worker = worker;
     this.#adminPort = admin;
     this.#admin = wrap<AdminApi>(nodeEndpoint(admin));
+    this.#adminClosed = new Promise<never>((_, reject) =>
+      admin.once("close", () => reject(this.failure ?? new BusClosedError())),
+    );
+    this.#adminClosed.catch(() => undefined);
     this.#exited = new Promise((resolve) => worker.once("exit", () => resolve()));
     worker.on("error", (error) => {
       options.logger.error("threadbus: the dispatcher worker failed", error);
@@ -165,7 +171,10 @@ export class WorkerBus extends BusClient {
    */
   async inspect(): Promise<InspectResult> {
     if (this.failure) throw this.failure;
-    const fromDispatcher = await this.#admin.inspect();
+    if (this.#stopPromise !== null) throw new BusClosedError("bus is closed: inspect() after stop()");
+    // A call over a closed port is never answered: one the stop (or a failure) cuts short
+    // rejects when the admin port closes instead of hanging.
+    const fromDispatcher = await Promise.race([this.#admin.inspect(), this.#adminClosed]);
     return {
       ...fromDispatcher,
       stats: this.stats(),
