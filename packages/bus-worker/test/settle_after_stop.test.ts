@@ -1,7 +1,15 @@
 // Nothing hangs after stop: every public call of both buses, of an attached client and of each
 // helper settles within a bound when it is made before stop() (still pending), while stop() is in
 // progress, and after it resolved.
-import { Awaiter, Bus, type EventBus, EventRouter, Subscriber, type Subscription } from "@threadbus/core";
+import {
+  Awaiter,
+  Bus,
+  type BusEvent,
+  type EventBus,
+  EventRouter,
+  Subscriber,
+  type Subscription,
+} from "@threadbus/core";
 import { Watcher } from "@threadbus/core/testing";
 import { describe, expect, it } from "vitest";
 import { type AttachedBus, attach, subscribePool, WorkerBus } from "../dist/index.js";
@@ -12,7 +20,12 @@ const BOUND_MS = 4000;
 /** Timeouts given to the calls themselves: a call that settles only through one of them hangs. */
 const LONG_MS = 60_000;
 
-type AnyBus = EventBus & Partial<Pick<WorkerBus, "inspect" | "sendAsync" | "ready" | "handle">>;
+type AnyBus = EventBus & {
+  inspect?(): unknown;
+  sendAsync?(event: BusEvent): Promise<boolean>;
+  ready?(): Promise<void>;
+  handle?(): unknown;
+};
 type Calls = Record<string, () => unknown>;
 
 const event = { system: "s", kind: "k", path: "p" };
