@@ -1,4 +1,4 @@
-import { InvalidOptionsError, optionsError } from "@threadbus/core";
+import { InvalidOptionsError, parseOptions } from "@threadbus/core";
 import { z } from "zod";
 import { MonitorTokenRequiredError } from "./errors.js";
 
@@ -68,25 +68,17 @@ export function isLoopback(host: string): boolean {
 export function resolveMonitorOptions(options: MonitorOptions | undefined): ResolvedMonitorOptions {
   if (options !== undefined && (typeof options !== "object" || options === null))
     throw new InvalidOptionsError("options: must be an object", "options");
-  const parsed = monitorOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    if (issue?.code === "unrecognized_keys") {
-      const option = `options.${issue.keys[0]}`;
-      throw new InvalidOptionsError(`${option}: unknown option`, option);
-    }
-    throw optionsError(parsed.error);
-  }
-  const host = parsed.data.host ?? "127.0.0.1";
-  const token = parsed.data.token ?? null;
+  const data = parseOptions(monitorOptionsSchema, options);
+  const host = data.host ?? "127.0.0.1";
+  const token = data.token ?? null;
   if (token === null && !isLoopback(host)) throw new MonitorTokenRequiredError(host);
   return {
-    port: parsed.data.port ?? 0,
+    port: data.port ?? 0,
     host,
     token,
-    showData: parsed.data.showData ?? false,
-    sampleIntervalMs: parsed.data.sampleIntervalMs ?? 1000,
-    historySeconds: parsed.data.historySeconds ?? 600,
-    maxTails: parsed.data.maxTails ?? 4,
+    showData: data.showData ?? false,
+    sampleIntervalMs: data.sampleIntervalMs ?? 1000,
+    historySeconds: data.historySeconds ?? 600,
+    maxTails: data.maxTails ?? 4,
   };
 }

@@ -34,7 +34,7 @@ describe("serveMonitor options", () => {
       const error = await refusal(options);
       expect(error, JSON.stringify(options)).toMatchObject({ code: "INVALID_OPTIONS", option });
     }
-    expect((await refusal({ prot: 1 })).message).toBe("options.prot: unknown option");
+    expect((await refusal({ prot: 1 })).message).toBe("options.prot: unknown option (did you mean 'port'?)");
     expect(await refusal("fast")).toMatchObject({ code: "INVALID_OPTIONS", option: "options" });
   });
 
