@@ -9,6 +9,7 @@ import {
   type EventBus,
   InvalidOptionsError,
   type Logger,
+  PatternWarnings,
   resolveSendSignal,
   resolveSubscribeOptions,
   type SendOptions,
@@ -119,6 +120,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   readonly #encoder: RecordEncoder;
   readonly #abortSlots: AbortSlots;
   readonly #onFull: OnFull;
+  readonly #patternWarnings: PatternWarnings;
   readonly #counters: Float64Array;
   readonly #mine: number;
   readonly #pending = new Map<number, Pending>();
@@ -139,6 +141,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   protected constructor(config: ClientConfig, control: MessagePort, logger: Logger) {
     this.config = config;
     this.logger = logger;
+    this.#patternWarnings = new PatternWarnings(logger);
     this.#onFull = resolveOnFull(config.onFull);
     this.ring = new Ring(config.buffer);
     this.shared = sharedViews(config.buffer);
@@ -181,6 +184,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     const resolved = resolveSubscribeOptions(options);
     // Compiling here makes a bad pattern reject before anything reaches the ring.
     SubscriptionIndex.compile("", system, kind, null, resolved.path);
+    this.#patternWarnings.check(system, kind);
     const signal = resolved.signal;
     if (signal?.aborted) throw new AbortError("subscribe aborted", { cause: signal.reason });
     const number = Atomics.add(this.header, kNextSubscription, 1) + 1;

@@ -109,6 +109,18 @@ describe("a new user's first mistakes explain themselves", () => {
     expect(bus.stats().clients).toBe(0);
   });
 
+  it("a pattern that looks like a wildcard but is literal is warned about once, through the bus's logger", async () => {
+    const warnings: string[] = [];
+    const bus = await start({
+      logger: { warn: (message: string) => void warnings.push(message), error: () => {} },
+    });
+    await bus.subscribe("orders", "create*");
+    await bus.subscribe("orders", "create*");
+    await bus.subscribe("orders", "create.*");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("the kind pattern 'create*'");
+  });
+
   it("console.log(event) shows a delivered event as the plain object it stands for", async () => {
     const bus = await start();
     const sub = await bus.subscribe("s");
