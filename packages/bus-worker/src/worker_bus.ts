@@ -54,6 +54,9 @@ export class WorkerBus extends BusClient {
   /** Rejects (BusClosedError, or the failure) once the admin port closed. */
   readonly #adminClosed: Promise<never>;
   #stopPromise: Promise<void> | null = null;
+  #unref = false;
+  /** inspect() calls waiting for the dispatcher's answer. */
+  #inspecting = 0;
   readonly #exited: Promise<void>;
 
   private constructor(
@@ -172,14 +175,43 @@ export class WorkerBus extends BusClient {
   async inspect(): Promise<InspectResult> {
     if (this.failure) throw this.failure;
     if (this.#stopPromise !== null) throw new BusClosedError("bus is closed: inspect() after stop()");
-    // A call over a closed port is never answered: one the stop (or a failure) cuts short
-    // rejects when the admin port closes instead of hanging.
-    const fromDispatcher = await Promise.race([this.#admin.inspect(), this.#adminClosed]);
+    // An unref'd bus still keeps the process alive while a call waits for its answer.
+    this.#inspecting++;
+    this.#adminPort.ref();
+    let fromDispatcher: Awaited<ReturnType<AdminApi["inspect"]>>;
+    try {
+      // A call over a closed port is never answered: one the stop (or a failure) cuts short
+      // rejects when the admin port closes instead of hanging.
+      fromDispatcher = await Promise.race([this.#admin.inspect(), this.#adminClosed]);
+    } finally {
+      if (--this.#inspecting === 0 && this.#unref) this.#adminPort.unref();
+    }
     return {
       ...fromDispatcher,
       stats: this.stats(),
       clients: clientInspections(this.shared, fromDispatcher.subscriptions),
     };
+  }
+
+  /**
+   * Lets the process exit while the bus runs, as `worker.unref()` does for a worker: the
+   * dispatcher thread and the admin port no longer keep the event loop alive. Calls that wait
+   * for an answer (subscribe, flush, inspect, a `for await` waiting for events) still do. When
+   * nothing else keeps the process alive, it exits without stopping the bus: what is still in the
+   * ring is not delivered. For a clean exit, `await bus.stop()`; `unref()` suits a bus that lives
+   * as long as the process. `ref()` undoes it.
+   */
+  unref(): void {
+    this.#unref = true;
+    this.#worker.unref();
+    if (this.#inspecting === 0) this.#adminPort.unref();
+  }
+
+  /** Undoes unref(): a running bus keeps the process alive until it is stopped (the default). */
+  ref(): void {
+    this.#unref = false;
+    this.#worker.ref();
+    this.#adminPort.ref();
   }
 
   /**

@@ -1,5 +1,7 @@
 // What a new user runs into first (issue 21): mistakes that explain themselves, and counters that
 // agree with what the bus does.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
@@ -140,5 +142,31 @@ describe("a new user's first mistakes explain themselves", () => {
     expect(inspect(got[0])).toBe(inspect(sent[0]));
     expect(inspect(got[1])).toBe(inspect(sent[1]));
     expect(inspect(got[0])).not.toContain("Getter");
+  });
+});
+
+/** Runs fixtures/never_stopped.mjs; resolves with its exit code, or "alive" if it still runs after `aliveMs`. */
+function neverStopped(args: string[], aliveMs: number): Promise<number | "alive"> {
+  const script = new URL("./fixtures/never_stopped.mjs", import.meta.url);
+  const child = spawn(process.execPath, [fileURLToPath(script), ...args], { stdio: "inherit" });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      resolve("alive");
+    }, aliveMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code ?? -1);
+    });
+  });
+}
+
+describe("a bus that is never stopped", () => {
+  it("keeps the process alive, as a server does, unless unref() says it may exit", async () => {
+    // Both children do the same work (subscribe, send, receive, inspect, flush: each call that waits
+    // for an answer kept the process alive while it waited); only the one that called unref() exits.
+    const [kept, released] = await Promise.all([neverStopped([], 6000), neverStopped(["unref"], 6000)]);
+    expect(kept).toBe("alive");
+    expect(released).toBe(0);
   });
 });
