@@ -29,6 +29,7 @@ import {
   resolveStopOptions,
   resolveSubscribeOptions,
 } from "./options.js";
+import { PatternWarnings } from "./pattern_warnings.js";
 import { StopSequence } from "./stop.js";
 import { BufferedSubscription } from "./subscription.js";
 import { type IndexEntry, SubscriptionIndex } from "./subscription_index.js";
@@ -57,6 +58,7 @@ type Phase = (typeof Phase)[keyof typeof Phase];
  */
 export class Bus implements EventBus {
   readonly #options: Required<BusOptions>;
+  readonly #patternWarnings: PatternWarnings;
   readonly #queue = new ActionQueue();
   readonly #index: SubscriptionIndex<BufferedSubscription>;
   #scheduled = false;
@@ -78,6 +80,7 @@ export class Bus implements EventBus {
 
   constructor(options?: BusOptions) {
     this.#options = resolveBusOptions(options);
+    this.#patternWarnings = new PatternWarnings(this.#options.logger);
     this.#index = new SubscriptionIndex({ cacheSize: this.#options.cacheSize });
   }
 
@@ -98,6 +101,7 @@ export class Bus implements EventBus {
     );
     // Compiling here, on the caller's side, makes a bad pattern reject before anything is queued.
     const entry = SubscriptionIndex.compile(id, system, kind, subscription, resolved.path);
+    this.#patternWarnings.check(system, kind);
     const signal = resolved.signal;
     if (!signal) {
       const applied = await new Promise<BufferedSubscription>((resolve, reject) => {

@@ -13,6 +13,7 @@ export * from "./inspection.js";
 export * from "./options.js";
 export * from "./path_filter.js";
 export * from "./pattern.js";
+export { PatternWarnings, patternMistake } from "./pattern_warnings.js";
 export { BufferedSubscription } from "./subscription.js";
 export * from "./subscription_index.js";
 export type * from "./types.js";

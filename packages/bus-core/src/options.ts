@@ -28,6 +28,7 @@ export function optionsError(
   error: z.ZodError,
   prefix = "options",
   known: readonly string[] = [],
+  nested: readonly string[] = [],
 ): InvalidOptionsError {
   const issue = error.issues[0];
   const path = [prefix, ...(issue?.path ?? []).map(String)];
@@ -36,7 +37,19 @@ export function optionsError(
     const option = [...path, key].join(".");
     // Long keys are no typos of ours, and leven's cost grows with the product of the lengths.
     const guess = key.length <= 64 ? closestMatch(key, known, { maxDistance: 2 }) : undefined;
-    const hint = guess === undefined ? "" : ` (did you mean '${guess}'?)`;
+    // A key that belongs one level down (`maxThreads` for `pool.maxThreads`) is named with its parent.
+    const deeper =
+      guess === undefined && key.length <= 64
+        ? nested.find((dotted) =>
+            closestMatch(key, [dotted.slice(dotted.indexOf(".") + 1)], { maxDistance: 1 }),
+          )
+        : undefined;
+    const hint =
+      guess === undefined
+        ? deeper === undefined
+          ? ""
+          : ` (did you mean '${deeper}'?)`
+        : ` (did you mean '${guess}'?)`;
     const others = issue.keys.length > 1 ? `; also unknown: ${issue.keys.slice(1).join(", ")}` : "";
     return new InvalidOptionsError(`${option}: unknown option${hint}${others}`, option);
   }
@@ -57,10 +70,36 @@ export function parseOptions<T>(schema: z.ZodType<T>, value: unknown, prefix = "
     throw new InvalidOptionsError(`${prefix}: could not be read (it threw)`, prefix, { cause: error });
   }
   if (!parsed.success) {
-    const shape = (schema as { shape?: Record<string, unknown> }).shape;
-    throw optionsError(parsed.error, prefix, shape ? Object.keys(shape) : []);
+    // The keys known where the issue is: a typo inside a nested object is matched against that object's keys.
+    let shape = objectShape(schema);
+    for (const key of parsed.error.issues[0]?.path ?? []) {
+      // An index of an array: objectShape already stepped from the array into its element.
+      if (typeof key !== "number") shape = objectShape(shape?.[String(key)]);
+    }
+    const known = shape ? Object.keys(shape) : [];
+    const nested = shape
+      ? known.flatMap((key) => Object.keys(objectShape(shape[key]) ?? {}).map((inner) => `${key}.${inner}`))
+      : [];
+    throw optionsError(parsed.error, prefix, known, nested);
   }
   return parsed.data;
+}
+
+/** The shape of an object schema, through the optional/default/refine wrappers around it; undefined for others. */
+function objectShape(schema: unknown): Record<string, unknown> | undefined {
+  let current = schema as
+    | { shape?: unknown; unwrap?: () => unknown; in?: unknown; element?: unknown }
+    | undefined;
+  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
+    if (typeof current.shape === "object" && current.shape !== null)
+      return current.shape as Record<string, unknown>;
+    if (typeof current.unwrap === "function") current = current.unwrap() as typeof current;
+    else if (current.in !== undefined) current = current.in as typeof current;
+    // An array's path goes on through an index: skip to the element's schema.
+    else if (current.element !== undefined) current = current.element as typeof current;
+    else return undefined;
+  }
+  return undefined;
 }
 
 export const abortSignalSchema = z.custom<AbortSignal>(

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import {
   Awaiter,
   Bus,
@@ -7,6 +8,7 @@ import {
   EventRouter,
   isThreadbusError,
   parseBusEvent,
+  parseOptions,
   Subscriber,
   SubscriptionIndex,
 } from "../src/index.js";
@@ -201,10 +203,40 @@ describe("unknown option keys", () => {
         caught = error;
       }
       expect(caught, where).toMatchObject({ code: "INVALID_OPTIONS", option });
-      expect((caught as Error).message, where).toContain("unknown option");
+      expect((caught as Error).message, where).toContain("unknown option (did you mean");
     }
     const error = await bus.subscribe("s", "", { overflw: "drop-oldest" } as never).catch((e: unknown) => e);
     expect((error as Error).message).toBe("options.overflw: unknown option (did you mean 'overflow'?)");
     expect(bus.stats().subscriptions).toBe(0);
+  });
+});
+
+describe("parseOptions names the closest key where the typo is", () => {
+  const schema = z.strictObject({
+    name: z.string().optional(),
+    pool: z.strictObject({ maxThreads: z.number().optional() }).optional(),
+    routes: z.array(z.strictObject({ system: z.string().optional() })).optional(),
+  });
+  const messageOf = (value: unknown): string => {
+    try {
+      parseOptions(schema, value);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return "accepted";
+  };
+
+  it("inside a nested object, an array element, and one level up from where the key belongs", () => {
+    expect(messageOf({ nmae: "x" })).toBe("options.nmae: unknown option (did you mean 'name'?)");
+    expect(messageOf({ pool: { maxThread: 1 } })).toBe(
+      "options.pool.maxThread: unknown option (did you mean 'maxThreads'?)",
+    );
+    expect(messageOf({ routes: [{ system: "a" }, { sytem: "b" }] })).toBe(
+      "options.routes.1.sytem: unknown option (did you mean 'system'?)",
+    );
+    expect(messageOf({ maxThreads: 1 })).toBe(
+      "options.maxThreads: unknown option (did you mean 'pool.maxThreads'?)",
+    );
+    expect(messageOf({ colour: 1 })).toBe("options.colour: unknown option");
   });
 });

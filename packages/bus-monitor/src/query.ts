@@ -45,8 +45,14 @@ export function integerParam(fallback: number, max: number) {
     .transform((value) => value ?? fallback);
 }
 
-/** One of `values`, with a default. */
-export function choiceParam<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
+/**
+ * One of `values`, with a default. The return type is written out: the one tsc infers puts a
+ * mapped type in the published .d.ts that a user's tsc without skipLibCheck refuses (TS2536).
+ */
+export function choiceParam<const T extends readonly [string, ...string[]]>(
+  values: T,
+  fallback: T[number],
+): z.ZodType<T[number], T[number] | undefined> {
   return z
     .enum(values, { error: `must be one of ${values.join(", ")}` })
     .optional()

@@ -6,8 +6,8 @@ import {
   type Logger,
   loggerSchema,
   type OverflowPolicy,
-  optionsError,
   type Pattern,
+  parseOptions,
 } from "@threadbus/core";
 import { z } from "zod";
 import { isValidPrefix } from "./subject.js";
@@ -113,7 +113,7 @@ const pattern = z.union([nonEmpty, z.object({ system: nonEmpty, kind: z.string()
 const count = (min: number) =>
   z.number().int(`must be an integer >= ${min}`).min(min, `must be an integer >= ${min}`);
 
-const schema = z.object({
+const schema = z.strictObject({
   bus,
   servers: z.union([nonEmpty, z.array(nonEmpty).min(1, "must name at least one server")]),
   prefix: z
@@ -155,9 +155,7 @@ function compileFilters(patterns: BridgePattern[], option: string): CompiledFilt
 
 /** Validates bridge options up front; throws InvalidOptionsError (code INVALID_OPTIONS) naming the option. */
 export function resolveBridgeOptions(options: NatsBridgeOptions): ResolvedBridgeOptions {
-  const parsed = schema.safeParse(options);
-  if (!parsed.success) throw optionsError(parsed.error);
-  const data = parsed.data;
+  const data = parseOptions(schema, options);
   const exports = compileFilters(data.export ?? [], "options.export");
   const imports = compileFilters(data.import ?? [], "options.import");
   if (exports.length === 0 && imports.length === 0) {

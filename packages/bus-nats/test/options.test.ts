@@ -38,6 +38,15 @@ describe("NatsBridge.start options", () => {
     });
   }
 
+  it("rejects a misspelled option naming the closest key", async () => {
+    const options = { ...base, heartbeatMS: 500 } as unknown as NatsBridgeOptions;
+    await expect(NatsBridge.start(options)).rejects.toMatchObject({
+      code: "INVALID_OPTIONS",
+      option: "options.heartbeatMS",
+      message: "options.heartbeatMS: unknown option (did you mean 'heartbeatMs'?)",
+    });
+  });
+
   it("rejects with NATS_CONNECT_FAILED, the client's error as cause, when no server listens", async () => {
     const port = await freePort();
     const started = NatsBridge.start({ ...base, servers: `nats://127.0.0.1:${port}` });

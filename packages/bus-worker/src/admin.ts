@@ -1,6 +1,4 @@
-import type { MessagePort, TransferListItem } from "node:worker_threads";
 import { type BusInspection, matchCacheInspection, type SubscriptionInspection } from "@threadbus/core";
-import type { Endpoint } from "comlink";
 import type { Dispatcher } from "./dispatcher.js";
 import { threadCpuMs } from "./thread_cpu.js";
 
@@ -91,28 +89,4 @@ export class AdminApi {
       dispatcherCpuMs: threadCpuMs(),
     };
   }
-}
-
-/** comlink speaks the DOM's addEventListener; a worker_threads MessagePort speaks on/off. */
-type Handler = Parameters<Endpoint["addEventListener"]>[1];
-
-export function portEndpoint(port: MessagePort): Endpoint {
-  const listeners = new WeakMap<object, (data: unknown) => void>();
-  return {
-    postMessage: (message: unknown, transfer?: unknown[]) =>
-      port.postMessage(message, transfer as readonly TransferListItem[] | undefined),
-    addEventListener: (_type: string, handler: Handler) => {
-      const listener = (data: unknown) => {
-        const event = { data } as Parameters<Extract<Handler, (...args: never[]) => unknown>>[0];
-        if (typeof handler === "function") handler(event);
-        else handler.handleEvent(event);
-      };
-      listeners.set(handler, listener);
-      port.on("message", listener);
-    },
-    removeEventListener: (_type: string, handler: Handler) => {
-      const listener = listeners.get(handler);
-      if (listener) port.off("message", listener);
-    },
-  };
 }

@@ -55,15 +55,48 @@ export class AttachedBus extends BusClient {
   }
 }
 
-/** Attaches this thread to a running WorkerBus through a handle from `bus.handle()`. */
-export function attach(
-  handle: WorkerBusHandle = (workerData as { threadbus: WorkerBusHandle } | null)
-    ?.threadbus as WorkerBusHandle,
-  logger?: Logger,
-): AttachedBus {
+/**
+ * Attaches this thread to a running WorkerBus through a handle from `bus.handle()`. The one
+ * documented way: the starting thread passes `{ workerData: { handle }, transferList:
+ * [handle.port] }` to `new Worker`, and the worker calls `attach(workerData.handle)` (which is also
+ * what `attach()` with no handle reads). Anything else is refused with InvalidOptionsError naming
+ * what it got and the likely fix.
+ */
+export function attach(handle?: WorkerBusHandle, logger?: Logger): AttachedBus {
   if (logger !== undefined && !loggerSchema.safeParse(logger).success)
     throw new InvalidOptionsError("logger: must have warn() and error() methods", "logger");
+  if (handle === undefined) {
+    const fromWorkerData = (workerData as { handle?: WorkerBusHandle } | null)?.handle;
+    if (fromWorkerData === undefined)
+      throw new InvalidOptionsError(
+        `handle: attach() got no handle, and workerData.handle holds none (workerData is ${describe(workerData)}): start this worker with new Worker(file, { workerData: { handle }, transferList: [handle.port] }), handle = bus.handle(), and call attach(workerData.handle)`,
+        "handle",
+      );
+    handle = fromWorkerData;
+  }
   return new AttachedBus(handle, logger);
+}
+
+/** The fields of a handle, to tell a handle with a bad field from something that is no handle at all. */
+const HANDLE_FIELDS = ["buffer", "client", "nonce", "onFull", "maxWaitMs", "port"];
+
+/** Short words for what attach() got instead of a handle. */
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== "object") return `a ${typeof value}`;
+  const keys = Object.keys(value);
+  return keys.length === 0 ? "an empty object" : `an object with keys ${keys.slice(0, 8).join(", ")}`;
+}
+
+/** A message for a value that is clearly not a handle (null when it looks like one, for zod to check). */
+function notAHandle(value: unknown): string | null {
+  const fix = "attach() takes the object bus.handle() returned, passed to this thread as workerData.handle";
+  if (typeof value !== "object" || value === null) return `got ${describe(value)}: ${fix}`;
+  if ("handle" in value && !("buffer" in value))
+    return `got an object that holds a handle under 'handle' (workerData itself?): call attach(workerData.handle)`;
+  if (!Object.keys(value).some((key) => HANDLE_FIELDS.includes(key)))
+    return `got ${describe(value)}, not a handle: ${fix}`;
+  return null;
 }
 
 const handleSchema = z
@@ -90,6 +123,8 @@ const handleSchema = z
  * know (whose calls would never be answered).
  */
 function validateHandle(handle: WorkerBusHandle): WorkerBusHandle {
+  const wrong = notAHandle(handle);
+  if (wrong !== null) throw new InvalidOptionsError(`handle: ${wrong}`, "handle");
   const parsed = handleSchema.safeParse(handle);
   if (!parsed.success) throw optionsError(parsed.error, "handle");
   const { buffer, client, nonce } = parsed.data;

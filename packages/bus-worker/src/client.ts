@@ -9,6 +9,7 @@ import {
   type EventBus,
   InvalidOptionsError,
   type Logger,
+  PatternWarnings,
   resolveSendSignal,
   resolveSubscribeOptions,
   type SendOptions,
@@ -22,7 +23,9 @@ import {
 import { AbortSlots } from "./abort_slots.js";
 import { BodyNames, RecordEncoder, RecordType } from "./codec.js";
 import {
+  CLIENT_FREE,
   clientCounterBase,
+  DispatcherState,
   kAborted,
   kClientPublished,
   kClientRefused,
@@ -30,8 +33,8 @@ import {
   kConsumedRecords,
   kDelivered,
   kDispatcherDropped,
+  kDispatcherState,
   kDroppedOnStop,
-  kLiveClients,
   kLostSubscribers,
   kNamesOffset,
   kNextSubscription,
@@ -70,7 +73,11 @@ export interface WorkerBusStats extends BusStats {
   torn: number;
   /** Subscriptions removed because their thread died. */
   lostSubscribers: number;
-  /** Thread slots in use: threads attached now (the starting one included), and gone ones whose slot is not given back yet. */
+  /**
+   * Thread slots in use, exactly as handle() sees them: threads attached now (the starting one
+   * included), handles given out and not attached yet, and gone threads whose slot is not given
+   * back yet. 0 once the bus stopped.
+   */
   clients: number;
 }
 
@@ -113,6 +120,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   readonly #encoder: RecordEncoder;
   readonly #abortSlots: AbortSlots;
   readonly #onFull: OnFull;
+  readonly #patternWarnings: PatternWarnings;
   readonly #counters: Float64Array;
   readonly #mine: number;
   readonly #pending = new Map<number, Pending>();
@@ -133,6 +141,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   protected constructor(config: ClientConfig, control: MessagePort, logger: Logger) {
     this.config = config;
     this.logger = logger;
+    this.#patternWarnings = new PatternWarnings(logger);
     this.#onFull = resolveOnFull(config.onFull);
     this.ring = new Ring(config.buffer);
     this.shared = sharedViews(config.buffer);
@@ -175,6 +184,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     const resolved = resolveSubscribeOptions(options);
     // Compiling here makes a bad pattern reject before anything reaches the ring.
     SubscriptionIndex.compile("", system, kind, null, resolved.path);
+    this.#patternWarnings.check(system, kind);
     const signal = resolved.signal;
     if (signal?.aborted) throw new AbortError("subscribe aborted", { cause: signal.reason });
     const number = Atomics.add(this.header, kNextSubscription, 1) + 1;
@@ -381,8 +391,21 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       queued: Math.max(0, published - c[kConsumedRecords]!),
       torn: c[kTorn]!,
       lostSubscribers: c[kLostSubscribers]!,
-      clients: c[kLiveClients]!,
+      clients: this.#slotsInUse(),
     };
+  }
+
+  /**
+   * Read from the slots themselves, as handle() sees them, not from the dispatcher's count: a
+   * slot is in use from the moment handle() gives it out until the dispatcher gives it back.
+   */
+  #slotsInUse(): number {
+    const state = Atomics.load(this.header, kDispatcherState);
+    if (state === DispatcherState.finished || state === DispatcherState.failed) return 0;
+    const slots = this.shared.clients;
+    let used = 0;
+    for (let slot = 0; slot < slots.length; slot++) if (Atomics.load(slots, slot) !== CLIENT_FREE) used++;
+    return used;
   }
 
   abstract stop(): Promise<void>;

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import type { BusEvent } from "@threadbus/core";
 import { decodeData } from "./data_codec.js";
 
@@ -49,6 +50,17 @@ export class DeliveredEvent<D = unknown> implements BusEvent<D> {
     this.#tag = tag;
     this.#reads = reads;
     Object.defineProperty(this, "data", dataAccessor);
+  }
+
+  /**
+   * console.log and util.inspect show the event as the plain object it stands for (`data`
+   * decoded), not as `data: [Getter/Setter]`.
+   */
+  [inspect.custom](): BusEvent<D> {
+    const data = this.data;
+    const plain: BusEvent<D> = { system: this.system, kind: this.kind, path: this.path };
+    if (data !== undefined) plain.data = data;
+    return plain;
   }
 
   static {

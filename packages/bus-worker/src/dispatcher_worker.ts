@@ -4,7 +4,8 @@
  */
 import { workerData } from "node:worker_threads";
 import { expose } from "comlink";
-import { AdminApi, portEndpoint } from "./admin.js";
+import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import { AdminApi } from "./admin.js";
 import { Dispatcher } from "./dispatcher.js";
 import type { DispatcherMessage, DispatcherWorkerData } from "./protocol.js";
 
@@ -19,6 +20,6 @@ const dispatcher = new Dispatcher({
     data.control.postMessage(warning);
   },
 });
-expose(new AdminApi(dispatcher), portEndpoint(data.admin));
+expose(new AdminApi(dispatcher), nodeEndpoint(data.admin));
 await dispatcher.run();
 data.admin.close();

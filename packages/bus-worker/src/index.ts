@@ -4,6 +4,6 @@ export type { WorkerBusStats } from "./client.js";
 export type { OnFull, WorkerBusOptions } from "./options.js";
 export * from "./pool/index.js";
 export { RecordTooLargeError } from "./ring.js";
-export { threadCpuMs } from "./thread_cpu.js";
+export { osThreadId, taskCpuMs, threadCpuMs } from "./thread_cpu.js";
 export { WorkerBus, type WorkerBusHandle } from "./worker_bus.js";
 export type { WorkerSubscription } from "./worker_subscription.js";

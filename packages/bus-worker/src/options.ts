@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_SUBSCRIBERS, type Logger, loggerSchema, optionsError } from "@threadbus/core";
+import { DEFAULT_MAX_SUBSCRIBERS, type Logger, loggerSchema, parseOptions } from "@threadbus/core";
 import { z } from "zod";
 import { Ring } from "./ring.js";
 
@@ -79,16 +79,15 @@ const schema = z
 
 /** Validates WorkerBus options up front; throws InvalidOptionsError naming the bad option. */
 export function resolveWorkerBusOptions(options: WorkerBusOptions | undefined): ResolvedWorkerBusOptions {
-  const parsed = schema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error);
+  const parsed = parseOptions(schema, options);
   return {
-    ringBytes: parsed.data.ringBytes ?? 1 << 22,
-    maxSubscribers: parsed.data.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
-    maxClients: parsed.data.maxClients ?? 64,
-    onFull: parsed.data.onFull,
-    maxWaitMs: parsed.data.maxWaitMs ?? 100,
-    slowSubscriberMs: parsed.data.slowSubscriberMs ?? 5000,
-    unblockAfterMs: parsed.data.unblockAfterMs ?? 3000,
-    logger: parsed.data.logger ?? console,
+    ringBytes: parsed.ringBytes ?? 1 << 22,
+    maxSubscribers: parsed.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
+    maxClients: parsed.maxClients ?? 64,
+    onFull: parsed.onFull,
+    maxWaitMs: parsed.maxWaitMs ?? 100,
+    slowSubscriberMs: parsed.slowSubscriberMs ?? 5000,
+    unblockAfterMs: parsed.unblockAfterMs ?? 3000,
+    logger: parsed.logger ?? console,
   };
 }

@@ -1,16 +1,22 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 
 /**
- * CPU time (user + system, in ms) used so far by the calling thread, or null where the platform
- * does not say. Node 20 has no per-thread CPU clock (`process.cpuUsage()` sums every thread, and
- * `process.threadCpuUsage()` arrives in Node 23), so on Linux this reads the calling thread's
- * /proc/thread-self/stat: its resolution is the kernel's clock tick (10 ms at USER_HZ 100), enough
- * to say what share of a core a thread used over a second or more. Never call it on a hot path.
+ * Per-thread CPU time. The dispatcher reports its own in inspect(); @threadbus/lua's limits use it
+ * to tell a thread that runs too long from one the OS did not let run: on a loaded machine (the
+ * 2-vCPU class, shared, at load 7-14) a resume needing 2 ms of CPU took over 100 ms of wall time,
+ * so its limits fire on wall time only once the thread also used that much CPU.
+ *
+ * Node 20 has no per-thread CPU clock (`process.cpuUsage()` sums every thread, and
+ * `process.threadCpuUsage()` arrives in Node 23), so on Linux this reads /proc: the kernel's clock
+ * tick (10 ms at USER_HZ 100) is its resolution, and a read costs ~10-20 µs. Elsewhere every
+ * function here says null. Never call them on a hot path.
  */
-export function threadCpuMs(): number | null {
+const TICK_MS = 10;
+
+function cpuFromStat(path: string): number | null {
   let stat: string;
   try {
-    stat = readFileSync("/proc/thread-self/stat", "latin1");
+    stat = readFileSync(path, "latin1");
   } catch {
     return null;
   }
@@ -21,5 +27,22 @@ export function threadCpuMs(): number | null {
   return Number.isFinite(ticks) ? ticks * TICK_MS : null;
 }
 
-/** USER_HZ is 100 on every Linux architecture Node supports. */
-const TICK_MS = 10;
+/** CPU time (user + system, in ms) the calling thread used so far, or null where the platform does not say. */
+export function threadCpuMs(): number | null {
+  return cpuFromStat("/proc/thread-self/stat");
+}
+
+/** The OS id of the calling thread (for taskCpuMs from another thread), or null. */
+export function osThreadId(): number | null {
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    return Number.isInteger(tid) ? tid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (ms) used so far by thread `tid` of this process (from osThreadId()), or null. */
+export function taskCpuMs(tid: number): number | null {
+  return cpuFromStat(`/proc/self/task/${tid}/stat`);
+}

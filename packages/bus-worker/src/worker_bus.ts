@@ -9,7 +9,8 @@ import {
   WorkerFailedError,
 } from "@threadbus/core";
 import { type Remote, wrap } from "comlink";
-import { type AdminApi, type InspectResult, portEndpoint } from "./admin.js";
+import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import type { AdminApi, InspectResult } from "./admin.js";
 import { BusClient, type ClientConfig } from "./client.js";
 import { clientInspections } from "./client_counters.js";
 import {
@@ -50,7 +51,12 @@ export class WorkerBus extends BusClient {
   readonly #worker: Worker;
   readonly #admin: Remote<AdminApi>;
   readonly #adminPort: MessagePort;
+  /** Rejects (BusClosedError, or the failure) once the admin port closed. */
+  readonly #adminClosed: Promise<never>;
   #stopPromise: Promise<void> | null = null;
+  #unref = false;
+  /** inspect() calls waiting for the dispatcher's answer. */
+  #inspecting = 0;
   readonly #exited: Promise<void>;
 
   private constructor(
@@ -63,7 +69,11 @@ export class WorkerBus extends BusClient {
     super(config, control, options.logger);
     this.#worker = worker;
     this.#adminPort = admin;
-    this.#admin = wrap<AdminApi>(portEndpoint(admin));
+    this.#admin = wrap<AdminApi>(nodeEndpoint(admin));
+    this.#adminClosed = new Promise<never>((_, reject) =>
+      admin.once("close", () => reject(this.failure ?? new BusClosedError())),
+    );
+    this.#adminClosed.catch(() => undefined);
     this.#exited = new Promise((resolve) => worker.once("exit", () => resolve()));
     worker.on("error", (error) => {
       options.logger.error("threadbus: the dispatcher worker failed", error);
@@ -164,12 +174,44 @@ export class WorkerBus extends BusClient {
    */
   async inspect(): Promise<InspectResult> {
     if (this.failure) throw this.failure;
-    const fromDispatcher = await this.#admin.inspect();
+    if (this.#stopPromise !== null) throw new BusClosedError("bus is closed: inspect() after stop()");
+    // An unref'd bus still keeps the process alive while a call waits for its answer.
+    this.#inspecting++;
+    this.#adminPort.ref();
+    let fromDispatcher: Awaited<ReturnType<AdminApi["inspect"]>>;
+    try {
+      // A call over a closed port is never answered: one the stop (or a failure) cuts short
+      // rejects when the admin port closes instead of hanging.
+      fromDispatcher = await Promise.race([this.#admin.inspect(), this.#adminClosed]);
+    } finally {
+      if (--this.#inspecting === 0 && this.#unref) this.#adminPort.unref();
+    }
     return {
       ...fromDispatcher,
       stats: this.stats(),
       clients: clientInspections(this.shared, fromDispatcher.subscriptions),
     };
+  }
+
+  /**
+   * Lets the process exit while the bus runs, as `worker.unref()` does for a worker: the
+   * dispatcher thread and the admin port no longer keep the event loop alive. Calls that wait
+   * for an answer (subscribe, flush, inspect, a `for await` waiting for events) still do. When
+   * nothing else keeps the process alive, it exits without stopping the bus: what is still in the
+   * ring is not delivered. For a clean exit, `await bus.stop()`; `unref()` suits a bus that lives
+   * as long as the process. `ref()` undoes it.
+   */
+  unref(): void {
+    this.#unref = true;
+    this.#worker.unref();
+    if (this.#inspecting === 0) this.#adminPort.unref();
+  }
+
+  /** Undoes unref(): a running bus keeps the process alive until it is stopped (the default). */
+  ref(): void {
+    this.#unref = false;
+    this.#worker.ref();
+    this.#adminPort.ref();
   }
 
   /**

@@ -72,3 +72,31 @@ describe("pool subscription - options", () => {
     expect(bus.stats().subscriptions).toBe(2);
   });
 });
+
+describe("pool subscription - a misspelled or misplaced option names the closest key", () => {
+  const typos: [string, Record<string, unknown>, string][] = [
+    ["options.bufersize", { bufersize: 3 }, "bufferSize"],
+    ["options.maxThreads", { maxThreads: 2 }, "pool.maxThreads"],
+    ["options.pool.maxThread", { pool: { maxThread: 2 } }, "maxThreads"],
+  ];
+  for (const [option, patch, guess] of typos) {
+    it(`refuses ${JSON.stringify(patch)}: did you mean '${guess}'?`, async () => {
+      const bus = harness.bus();
+      const options = { filename: TASK_FILE, ...patch } as unknown as PoolSubscribeOptions;
+      const error = await subscribePool(bus, "image", "resize", options).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "INVALID_OPTIONS", option });
+      expect((error as Error).message).toContain(`did you mean '${guess}'?`);
+      expect(bus.stats().subscriptions).toBe(0);
+    });
+  }
+
+  it("refuses a TypeScript task file up front, naming the fix, before any task runs", async () => {
+    const bus = harness.bus();
+    // The file exists: only its extension is wrong, so it is the extension check that refuses it.
+    const source = new URL("../src/pool/options.ts", import.meta.url);
+    const error = await subscribePool(bus, "image", "resize", { filename: source }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "INVALID_OPTIONS", option: "options.filename" });
+    expect((error as Error).message).toContain("compiled .js");
+    expect(bus.stats().subscriptions).toBe(0);
+  });
+});

@@ -1,4 +1,5 @@
 import type { EventBus } from "@threadbus/core";
+import { osThreadId, threadCpuMs } from "@threadbus/worker/thread-cpu";
 import { luaLiteral, luaString } from "./lua_literal.js";
 import { luaSources } from "./lua_sources.js";
 import { createLuaVm, type LuaVm } from "./lua_vm.js";
@@ -15,7 +16,6 @@ import type {
 import { Relay } from "./relay.js";
 import type { SharedState } from "./shared_state.js";
 import { globProblem, patternProblem } from "./subscription_limits.js";
-import { osThreadId, threadCpuMs } from "./thread_cpu.js";
 
 /** What the Lua scheduler (scheduler.lua) offers JS. */
 interface Runtime {

@@ -1,11 +1,11 @@
 import { MessageChannel, type TransferListItem, Worker } from "node:worker_threads";
 import type { EventBus, Logger } from "@threadbus/core";
+import { taskCpuMs } from "@threadbus/worker/thread-cpu";
 import { PortBridge } from "./port_bridge.js";
 import type { BusLink, EngineConfig, EngineMessage, EngineWorkerData, HostMessage } from "./protocol.js";
 import type { SharedState } from "./shared_state.js";
-import { taskCpuMs } from "./thread_cpu.js";
 
-/** A WorkerBus, recognised by its `handle()` (this package does not depend on @threadbus/worker). */
+/** A WorkerBus, recognised by its `handle()` (so the host takes one without importing its class). */
 interface HandleSource {
   handle(): { port: import("node:worker_threads").MessagePort } & Record<string, unknown>;
 }

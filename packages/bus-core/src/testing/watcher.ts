@@ -23,6 +23,7 @@ export class Watcher {
   readonly events: BusEvent[] = [];
   readonly subscription: Subscription;
   #waiters: Array<() => void> = [];
+  #ended = false;
   readonly #done: Promise<void>;
 
   private constructor(subscription: Subscription) {
@@ -43,6 +44,10 @@ export class Watcher {
   async waitFor(count: number, timeoutMs = 5000): Promise<BusEvent[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.events.length < count) {
+      if (this.#ended)
+        throw new Error(
+          `watcher: expected ${count} events, got ${this.events.length} before the subscription ended`,
+        );
       const left = deadline - Date.now();
       if (left <= 0)
         throw new Error(
@@ -67,7 +72,7 @@ export class Watcher {
       for (const event of this.events) if (at < shapes.length && matchesShape(event, shapes[at]!)) at++;
       if (at === shapes.length) return;
       const left = deadline - Date.now();
-      if (left <= 0)
+      if (left <= 0 || this.#ended)
         throw new Error(`watcher: never saw ${describe(shapes[at]!)} (saw ${this.events.length} events)`);
       await this.waitFor(this.events.length + 1, left).catch(() => {});
     }
@@ -104,5 +109,10 @@ export class Watcher {
     } catch {
       // The recording ends with the subscription, whatever ended it.
     }
+    // No event can come any more: waits end now instead of at their timeouts.
+    this.#ended = true;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
   }
 }

@@ -1,14 +1,19 @@
 import { existsSync } from "node:fs";
+import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  abortSignalSchema,
   type BusEvent,
   DEFAULT_BUFFER_SIZE,
   InvalidOptionsError,
   type Logger,
+  loggerSchema,
   MAX_BUFFER_SIZE,
   type OverflowPolicy,
+  parseOptions,
 } from "@threadbus/core";
 import type { Piscina } from "piscina";
+import { z } from "zod";
 
 type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
 
@@ -23,7 +28,7 @@ export type PoolThreadOptions = Omit<
 >;
 
 export interface PoolSubscribeOptions<D = unknown, R = unknown> {
-  /** The task file (.js/.mjs, absolute path or file: URL); its default export gets each event. */
+  /** The task file (.js/.mjs/.cjs, absolute path or file: URL); its default export gets each event. */
   filename: string | URL;
   /** piscina options: maxThreads, minThreads, idleTimeout, concurrentTasksPerWorker, resourceLimits, ... */
   pool?: PoolThreadOptions;
@@ -67,115 +72,139 @@ export interface ResolvedPoolOptions<D, R> {
   iterate: boolean;
 }
 
-const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ["block", "drop-oldest", "drop-newest"];
-
 export const DEFAULT_BUS_BUFFER_SIZE = 64;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 
-function fail(option: string, message: string): never {
-  throw new InvalidOptionsError(`${option}: ${message}`, option);
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const message =
+    max === Number.MAX_SAFE_INTEGER
+      ? `must be an integer >= ${min}`
+      : `must be an integer from ${min} to ${max}`;
+  return z.number(message).int(message).min(min, message).max(max, message);
 }
 
-function checkInteger(
-  option: string,
-  value: unknown,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    fail(
-      option,
-      max === Number.MAX_SAFE_INTEGER
-        ? `must be an integer >= ${min}`
-        : `must be an integer from ${min} to ${max}`,
-    );
-  }
-  return value;
+/** A key of piscina's options that the pool subscription sets itself: refused, saying where it comes from. */
+function owned(reason: string) {
+  return z.undefined(reason).optional();
 }
 
-function checkFunction<F>(option: string, value: F | undefined): F | undefined {
-  if (value !== undefined && typeof value !== "function") fail(option, "must be a function");
-  return value;
-}
+const functionSchema = z.custom<(...args: never[]) => unknown>(
+  (value) => typeof value === "function",
+  "must be a function",
+);
 
-const OWNED_POOL_OPTIONS: Record<string, string> = {
-  filename: "is set by options.filename",
-  maxQueue: "is set by options.bufferSize",
-  taskQueue: "is owned by the pool subscription",
-  stricterFIFO: "is owned by the pool subscription",
-  closeTimeout: "is set by options.closeTimeoutMs",
-};
+/**
+ * piscina's own options, every key listed so that a misspelled one is refused with the closest
+ * key (piscina ignores unknown keys); piscina checks the values of those it only passes through.
+ */
+const poolShape = {
+  name: z.string().optional(),
+  minThreads: integer(0).optional(),
+  maxThreads: integer(1).optional(),
+  idleTimeout: z.number().min(0, "must be >= 0").optional(),
+  concurrentTasksPerWorker: integer(1).optional(),
+  atomics: z.enum(["sync", "async", "disabled"]).optional(),
+  resourceLimits: z.unknown().optional(),
+  argv: z.array(z.string()).optional(),
+  execArgv: z.array(z.string()).optional(),
+  env: z.unknown().optional(),
+  workerData: z.unknown().optional(),
+  niceIncrement: z.number().optional(),
+  trackUnmanagedFds: z.boolean().optional(),
+  recordTiming: z.boolean().optional(),
+  loadBalancer: functionSchema.optional(),
+  workerHistogram: z.boolean().optional(),
+  filename: owned("is set by options.filename"),
+  maxQueue: owned("is set by options.bufferSize"),
+  taskQueue: owned("is owned by the pool subscription"),
+  stricterFIFO: owned("is owned by the pool subscription"),
+  closeTimeout: owned("is set by options.closeTimeoutMs"),
+} satisfies Record<keyof PiscinaOptions, z.ZodType>;
 
-function checkPool(value: unknown): PoolThreadOptions {
-  if (value === undefined) return {};
-  if (typeof value !== "object" || value === null)
-    fail("options.pool", "must be an object of piscina options");
-  const pool = value as Record<string, unknown>;
-  for (const [key, reason] of Object.entries(OWNED_POOL_OPTIONS)) {
-    if (pool[key] !== undefined) fail(`options.pool.${key}`, reason);
-  }
-  const maxThreads = checkInteger("options.pool.maxThreads", pool.maxThreads, 1);
-  const minThreads = checkInteger("options.pool.minThreads", pool.minThreads, 0);
-  checkInteger("options.pool.concurrentTasksPerWorker", pool.concurrentTasksPerWorker, 1);
-  if (minThreads !== undefined && maxThreads !== undefined && minThreads > maxThreads) {
-    fail("options.pool.minThreads", "must not exceed options.pool.maxThreads");
-  }
-  return pool as PoolThreadOptions;
-}
+const poolSchema = z
+  .strictObject(poolShape, "must be an object of piscina options")
+  .superRefine((pool, context) => {
+    if (pool.minThreads !== undefined && pool.maxThreads !== undefined && pool.minThreads > pool.maxThreads)
+      context.addIssue({
+        code: "custom",
+        path: ["minThreads"],
+        message: "must not exceed options.pool.maxThreads",
+      });
+  });
 
-function checkFilename(value: unknown): string {
-  let filename: string;
-  if (value instanceof URL) filename = fileURLToPath(value);
-  else if (typeof value === "string" && value !== "") filename = value;
-  else fail("options.filename", "must be a non-empty path or a file: URL");
-  if (!existsSync(filename)) fail("options.filename", `task file '${filename}' does not exist`);
-  return filename;
-}
+/**
+ * Task files run in piscina's workers through Node's own loader, which on Node 20 runs no
+ * TypeScript: a `.ts` file would pass every check here and then fail each task with
+ * "Unknown file extension". Refused up front instead.
+ */
+const TASK_EXTENSIONS = [".js", ".mjs", ".cjs"];
 
-/** Validates every option up front; throws InvalidOptionsError naming the bad one ("options.pool.maxThreads"). */
+const filenameSchema = z
+  .union([z.instanceof(URL), z.string().min(1)], "must be a non-empty path or a file: URL")
+  .transform((value, context) => {
+    const filename = value instanceof URL ? fileURLToPath(value) : value;
+    const extension = extname(filename);
+    if (!TASK_EXTENSIONS.includes(extension)) {
+      context.addIssue({
+        code: "custom",
+        message:
+          extension === ".ts" || extension === ".mts" || extension === ".cts"
+            ? `task file '${filename}' is TypeScript, which Node's worker cannot load: point filename at the compiled .js file`
+            : `task file '${filename}' must end in ${TASK_EXTENSIONS.join(", ")} (the worker imports it as JavaScript)`,
+      });
+      return z.NEVER;
+    }
+    if (!existsSync(filename)) {
+      context.addIssue({ code: "custom", message: `task file '${filename}' does not exist` });
+      return z.NEVER;
+    }
+    return filename;
+  });
+
+const schema = z.strictObject({
+  filename: filenameSchema,
+  pool: poolSchema.optional(),
+  bufferSize: integer(1, MAX_BUFFER_SIZE).optional(),
+  overflow: z.enum(["block", "drop-oldest", "drop-newest"]).optional(),
+  busBufferSize: integer(1, MAX_BUFFER_SIZE).optional(),
+  path: z
+    .string("must be a non-empty minimatch glob")
+    .min(1, "must be a non-empty minimatch glob")
+    .optional(),
+  signal: abortSignalSchema.optional(),
+  taskTimeoutMs: integer(1).optional(),
+  closeTimeoutMs: integer(0).optional(),
+  onResult: functionSchema.optional(),
+  onError: functionSchema.optional(),
+  logger: loggerSchema.optional(),
+});
+
+/**
+ * Validates every option up front; throws InvalidOptionsError naming the bad one
+ * ("options.pool.maxThreads"), and for an unknown key the closest known one.
+ */
 export function resolvePoolOptions<D, R>(
   options: PoolSubscribeOptions<D, R> | undefined,
 ): ResolvedPoolOptions<D, R> {
   if (typeof options !== "object" || options === null) {
     throw new InvalidOptionsError("options: must be an object with at least a filename", "options");
   }
-  const overflow = options.overflow ?? "block";
-  if (!OVERFLOW_POLICIES.includes(overflow))
-    fail("options.overflow", `must be one of ${OVERFLOW_POLICIES.join(", ")}`);
-  if (options.path !== undefined && (typeof options.path !== "string" || options.path === "")) {
-    fail("options.path", "must be a non-empty minimatch glob");
-  }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
-    fail("options.signal", "must be an AbortSignal");
-  const logger = options.logger ?? console;
-  if (
-    typeof logger !== "object" ||
-    logger === null ||
-    typeof logger.warn !== "function" ||
-    typeof logger.error !== "function"
-  ) {
-    fail("options.logger", "must have warn() and error() methods");
-  }
-  const onResult = checkFunction("options.onResult", options.onResult);
-  const onError = checkFunction("options.onError", options.onError);
+  const parsed = parseOptions(schema, options);
+  const onResult = parsed.onResult as ResolvedPoolOptions<D, R>["onResult"];
+  const onError = parsed.onError as ResolvedPoolOptions<D, R>["onError"];
   return {
-    filename: checkFilename(options.filename),
-    pool: checkPool(options.pool),
-    bufferSize:
-      checkInteger("options.bufferSize", options.bufferSize, 1, MAX_BUFFER_SIZE) ?? DEFAULT_BUFFER_SIZE,
-    overflow,
-    busBufferSize:
-      checkInteger("options.busBufferSize", options.busBufferSize, 1, MAX_BUFFER_SIZE) ??
-      DEFAULT_BUS_BUFFER_SIZE,
-    path: options.path,
-    signal: options.signal,
-    taskTimeoutMs: checkInteger("options.taskTimeoutMs", options.taskTimeoutMs, 1),
-    closeTimeoutMs:
-      checkInteger("options.closeTimeoutMs", options.closeTimeoutMs, 0) ?? DEFAULT_CLOSE_TIMEOUT_MS,
+    filename: parsed.filename,
+    pool: (parsed.pool ?? {}) as PoolThreadOptions,
+    bufferSize: parsed.bufferSize ?? DEFAULT_BUFFER_SIZE,
+    overflow: parsed.overflow ?? "block",
+    busBufferSize: parsed.busBufferSize ?? DEFAULT_BUS_BUFFER_SIZE,
+    path: parsed.path,
+    signal: parsed.signal,
+    taskTimeoutMs: parsed.taskTimeoutMs,
+    closeTimeoutMs: parsed.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     onResult,
     onError,
-    logger,
+    logger: parsed.logger ?? console,
     iterate: onResult === undefined && onError === undefined,
   };
 }
