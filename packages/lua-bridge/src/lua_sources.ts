@@ -7,11 +7,15 @@ import { readFileSync } from "node:fs";
 export const LUA_MODULES = [
   "runtime",
   "core",
+  "errors",
   "channel",
   "convert",
   "guard",
   "feed",
-  "api",
+  "events",
+  "process",
+  "timefmt",
+  "time",
   "sandbox",
   "scheduler",
 ] as const;
