@@ -4,6 +4,7 @@ import type { CaseRecorder, Scenario } from "../scenario.js";
 import { Unavailable } from "../scenario.js";
 import { nowNs } from "../stats.js";
 import { publish } from "../subjects/publish.js";
+import { runLuaMessaging } from "./i_lua_messages.js";
 
 type LuaModule = typeof import("@threadbus/lua");
 type LuaHost = InstanceType<LuaModule["LuaHost"]>;
@@ -104,5 +105,6 @@ export const luaScenario: Scenario = {
       },
       teardown: ({ engine }) => engine.global.close(),
     });
+    await runLuaMessaging(recorder, LuaHost);
   },
 };
