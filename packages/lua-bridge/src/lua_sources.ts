@@ -15,6 +15,7 @@ export const LUA_MODULES = [
   "events",
   "process",
   "timefmt",
+  "timeparse",
   "time",
   "sandbox",
   "scheduler",

@@ -24,14 +24,16 @@ local function new_channel(cap, owner)
   return st
 end
 
--- Waiters are tasks (a process's coroutines, see scheduler.lua), readied when the channel changes.
-local function wake_waiters(st)
-  local w = st.waiters
+-- Waiters are tasks (a process's coroutines, see scheduler.lua), readied when the channel changes;
+-- `selsend` holds tasks parked in a select with a send case (see wake_senders).
+local function wake(st, field)
+  local w = st[field]
   if w then
-    st.waiters = nil
+    st[field] = nil
     for t in next, w do make_ready(t) end
   end
 end
+local function wake_waiters(st) wake(st, "waiters") end
 
 local function push(st, v)
   local t = st.tail + 1
@@ -115,13 +117,7 @@ end
 
 -- Tasks parked in a select with a send case on an unbuffered channel: they can complete once a
 -- receiver waits, so a receiver about to wait readies them (receivers never wake each other).
-local function wake_senders(st)
-  local w = st.selsend
-  if w then
-    st.selsend = nil
-    for t in next, w do make_ready(t) end
-  end
-end
+local function wake_senders(st) wake(st, "selsend") end
 
 local function receive(st)
   local one = nil

@@ -44,7 +44,7 @@ time_proxy, time_state = R.handle_kind("time", TimeMethods, {
   __tostring = function(h) return TimeMethods.format_rfc3339(h) end,
 })
 local function duration(ns) return duration_proxy({ ns = ns }) end
-local function at(ns) return time_proxy({ ns = ns }) end
+local function at(ns, loc) return time_proxy({ ns = ns, loc = loc }) end
 
 -- Go's time.ParseDuration grammar: [-+]? ( number unit )+, or "0".
 local function parse_string(s)
@@ -123,6 +123,7 @@ function time.unix(sec, nsec)
 end
 
 R.time_format(time, TimeMethods, time_state, at, to_ns, duration)
+R.time_parse(time, at)
 
 ---------------------------------------------------------------------------------------------
 -- Sleeping and timers: each arms a host timer (H.sleep) whose firing runs fire() (T command).

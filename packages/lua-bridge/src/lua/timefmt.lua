@@ -1,5 +1,6 @@
--- Time values (UTC): calendar fields, comparison and Go's reference-layout formatting
--- ("2006-01-02T15:04:05Z07:00"), as Wippy's time module offers them.
+-- Time values: calendar fields, comparison, locations (UTC and fixed offsets: the sandbox has no
+-- time zone database) and Go's reference layouts ("2006-01-02T15:04:05Z07:00") both ways, as
+-- Wippy's time module offers them.
 local R = ...
 local type, error = type, error
 local sformat, ssub, sfind = string.format, string.sub, string.find
@@ -37,15 +38,25 @@ local function days_from_civil(y, m, d)
   return era * 146097 + doe - 719468
 end
 
-local function fields(ns)
-  local sec = ns // SECOND
+-- The calendar fields of ns (since the epoch) as seen in location loc (nil: UTC).
+local function fields(ns, loc)
+  local off = loc and loc.offset or 0
+  local local_ns = ns + off * SECOND
+  local sec = local_ns // SECOND
   local days = sec // DAY
   local rest = sec - days * DAY
   local y, m, d = civil(days)
   return {
     year = y, month = m, day = d, hour = rest // 3600, minute = rest % 3600 // 60, second = rest % 60,
-    nano = ns % SECOND, weekday = (days + 4) % 7, yday = days - days_from_civil(y, 1, 1) + 1,
+    nano = local_ns % SECOND, weekday = (days + 4) % 7, yday = days - days_from_civil(y, 1, 1) + 1,
+    off = off, zone = loc and loc.name or "UTC",
   }
+end
+
+local function zone(f, colon, z)
+  if z and f.off == 0 then return "Z" end
+  local off = f.off < 0 and -f.off or f.off
+  return sformat(colon and "%s%02d:%02d" or "%s%02d%02d", f.off < 0 and "-" or "+", off // 3600, off % 3600 // 60)
 end
 
 local function fraction(nano, digits, trim)
@@ -62,13 +73,13 @@ local TOKENS = {
   { "January", function(f) return MONTHS[f.month] end },
   { "Monday", function(f) return DAYS[f.weekday + 1] end },
   { "2006", function(f) return sformat("%04d", f.year) end },
-  { "Z07:00", function() return "Z" end },
-  { "-07:00", function() return "+00:00" end },
-  { "Z0700", function() return "Z" end },
-  { "-0700", function() return "+0000" end },
+  { "Z07:00", function(f) return zone(f, true, true) end },
+  { "-07:00", function(f) return zone(f, true, false) end },
+  { "Z0700", function(f) return zone(f, false, true) end },
+  { "-0700", function(f) return zone(f, false, false) end },
   { "Jan", function(f) return ssub(MONTHS[f.month], 1, 3) end },
   { "Mon", function(f) return ssub(DAYS[f.weekday + 1], 1, 3) end },
-  { "MST", function() return "UTC" end },
+  { "MST", function(f) return f.zone ~= "" and f.zone or zone(f, false, false) end },
   { "002", function(f) return sformat("%03d", f.yday) end },
   { "01", function(f) return sformat("%02d", f.month) end },
   { "02", function(f) return sformat("%02d", f.day) end },
@@ -87,8 +98,8 @@ local TOKENS = {
   { "5", function(f) return tostring(f.second) end },
 }
 
-local function format(ns, layout)
-  local f = fields(ns)
+local function format(ns, loc, layout)
+  local f = fields(ns, loc)
   local out, n, i, len = {}, 0, 1, #layout
   while i <= len do
     local done = false
@@ -136,42 +147,102 @@ local LAYOUTS = {
   STAMP_NANO = "Jan _2 15:04:05.000000000",
 }
 
+R.time_fields = fields
+R.days_from_civil = days_from_civil
+R.time_tokens = TOKENS
+R.time_months, R.time_days = MONTHS, DAYS
+
+local LocationMethods = {}
+local location_state
+local location_proxy
+location_proxy, location_state = R.handle_kind("location", LocationMethods, {
+  __tostring = function(h) return location_state(h).name end,
+})
+function LocationMethods.string(h) return location_state(h).name end
+local UTC = location_proxy({ name = "UTC", offset = 0 })
+
 -- Fills the time module's constants and Time's methods (called by time.lua with its handles).
+-- A Time's state is { ns = since the epoch, loc = location state or nil for UTC }.
 function R.time_format(time, M, state_of, at, to_ns, duration)
   for name, layout in next, LAYOUTS do time[name] = layout end
   for i = 1, 12 do time[MONTHS[i]:upper()] = i end
   for i = 1, 7 do time[DAYS[i]:upper()] = i - 1 end
-  time.utc = "UTC"
-  time.localtz = "UTC"
+  time.utc = UTC
+  time.localtz = UTC -- the engines have no local zone: local is UTC
 
-  local function ns_of(h, what)
+  local function st_of(h, what)
     local st = state_of(h)
     if not st then error(what .. ": expected a Time, got " .. describe(h), 3) end
-    return st.ns
+    return st
+  end
+  local function ns_of(h, what) return st_of(h, what).ns end
+  local function loc_of(v, what)
+    if v == nil then return nil end
+    local loc = location_state(v)
+    if not loc then error(what .. ": expected a location (time.utc, time.fixed_zone), got " .. describe(v), 3) end
+    return loc.offset == 0 and loc.name == "UTC" and nil or loc
   end
 
-  function time.date(y, mo, d, h, mi, s, nano)
+  function time.fixed_zone(name, offset)
+    if type(name) ~= "string" then error("time.fixed_zone: name must be a string, got " .. describe(name), 2) end
+    if math.type(offset) ~= "integer" then error("time.fixed_zone: offset must be integer seconds, got " .. describe(offset), 2) end
+    return location_proxy({ name = name, offset = offset })
+  end
+
+  function time.load_location(name)
+    if type(name) ~= "string" then error("time.load_location: name must be a string, got " .. describe(name), 2) end
+    if name == "" then return R.fail("INVALID", "time.load_location: the name is empty") end
+    if name == "UTC" or name == "Local" then return UTC end
+    return R.fail("NOT_FOUND", "time.load_location: no time zone database in the sandbox: " .. describe(name)
+      .. " is unknown (UTC and time.fixed_zone work)")
+  end
+
+  function time.date(y, mo, d, h, mi, s, nano, loc)
     for _, v in next, { y, mo, d } do
       if type(v) ~= "number" then error("time.date: year, month and day must be numbers", 2) end
     end
+    local l = loc_of(loc, "time.date")
     local days = days_from_civil(y, mo, d)
-    return at(((days * DAY) + (h or 0) * 3600 + (mi or 0) * 60 + (s or 0)) * SECOND + (nano or 0))
+    local secs = days * DAY + (h or 0) * 3600 + (mi or 0) * 60 + (s or 0) - (l and l.offset or 0)
+    return at(secs * SECOND + (nano or 0), l)
   end
 
   function M.add(h, d)
-    local base = ns_of(h, "t:add")
+    local st = st_of(h, "t:add")
     local ns, err = to_ns(d, "t:add")
     if ns == nil then error(err, 2) end
-    return at(base + ns)
+    return at(st.ns + ns, st.loc)
   end
   function M.sub(h, other) return duration(ns_of(h, "t:sub") - ns_of(other, "t:sub")) end
   function M.add_date(h, years, months, days)
-    local ns = ns_of(h, "t:add_date")
-    local f = fields(ns)
+    local st = st_of(h, "t:add_date")
+    local f = fields(st.ns, st.loc)
     local m0 = f.month - 1 + (months or 0)
     local y = f.year + (years or 0) + m0 // 12
     local day0 = days_from_civil(y, m0 % 12 + 1, 1) + f.day - 1 + (days or 0)
-    return at(day0 * DAY * SECOND + ns % (DAY * SECOND))
+    local in_day = (st.ns + f.off * SECOND) % (DAY * SECOND)
+    return at(day0 * DAY * SECOND + in_day - f.off * SECOND, st.loc)
+  end
+  -- Times are int64 nanoseconds since the epoch (years 1678-2262): Go's zero time (year 1) does
+  -- not fit, so rounding is relative to the epoch (the same for any step that divides a day), and
+  -- only math.mininteger stands for the zero time.
+  local ZERO = math.mininteger
+  local function step_of(d, what)
+    local step, err = to_ns(d, what)
+    if step == nil then error(err, 3) end
+    return step
+  end
+  function M.truncate(h, d)
+    local st, step = st_of(h, "t:truncate"), step_of(d, "t:truncate")
+    if step <= 0 then return h end
+    return at(st.ns // step * step, st.loc)
+  end
+  function M.round(h, d)
+    local st, step = st_of(h, "t:round"), step_of(d, "t:round")
+    if step <= 0 then return h end
+    local r = st.ns % step
+    local down = st.ns - r
+    return at(r + r < step and down or down + step, st.loc)
   end
   function M.before(h, other) return ns_of(h, "t:before") < ns_of(other, "t:before") end
   function M.after(h, other) return ns_of(h, "t:after") > ns_of(other, "t:after") end
@@ -181,23 +252,37 @@ function R.time_format(time, M, state_of, at, to_ns, duration)
   function M.unix_nano(h) return ns_of(h, "t:unix_nano") end
   function M.format(h, layout)
     if type(layout) ~= "string" then error("t:format: layout must be a string, got " .. describe(layout), 2) end
-    return format(ns_of(h, "t:format"), layout)
+    local st = st_of(h, "t:format")
+    return format(st.ns, st.loc, layout)
   end
-  function M.format_rfc3339(h) return format(ns_of(h, "t:format_rfc3339"), LAYOUTS.RFC3339) end
-  function M.utc(h) return h end
+  function M.format_rfc3339(h)
+    local st = st_of(h, "t:format_rfc3339")
+    return format(st.ns, st.loc, LAYOUTS.RFC3339)
+  end
+  function M.utc(h) return at(ns_of(h, "t:utc"), nil) end
   M.in_local = M.utc
-  function M.is_zero(h) return ns_of(h, "t:is_zero") == days_from_civil(1, 1, 1) * DAY * SECOND end
+  function M.in_location(h, loc) return at(ns_of(h, "t:in_location"), loc_of(loc, "t:in_location")) end
+  function M.location(h)
+    local loc = st_of(h, "t:location").loc
+    return loc and location_proxy(loc) or UTC
+  end
+  function M.is_zero(h) return ns_of(h, "t:is_zero") == ZERO end
+  local function fields_of(h, what)
+    local st = st_of(h, what)
+    return fields(st.ns, st.loc)
+  end
   function M.date(h)
-    local f = fields(ns_of(h, "t:date"))
+    local f = fields_of(h, "t:date")
     return f.year, f.month, f.day
   end
   function M.clock(h)
-    local f = fields(ns_of(h, "t:clock"))
+    local f = fields_of(h, "t:clock")
     return f.hour, f.minute, f.second
   end
   local FIELDS = { year = "year", month = "month", day = "day", hour = "hour", minute = "minute",
                    second = "second", nanosecond = "nano", weekday = "weekday", year_day = "yday" }
   for method, field in next, FIELDS do
-    M[method] = function(h) return fields(ns_of(h, "t:" .. method))[field] end
+    M[method] = function(h) return fields_of(h, "t:" .. method)[field] end
   end
+  R.time_location = loc_of
 end
