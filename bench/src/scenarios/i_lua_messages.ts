@@ -97,15 +97,17 @@ export async function runLuaMessaging(recorder: CaseRecorder, LuaHost: LuaHostCl
     "i-lua-msg-local",
     `2 Lua processes, one engine, ${count.toLocaleString("en")} messages`,
   );
-  await recorder.subject(local, {
+  // One message is one event here: the results schema has no separate unit.
+  const streaming = (engines: [number, number]) => ({
     subject: "threadbus process.send",
     threadbus: true,
-    unit: "events/s", // one message is one event here: the schema has no separate unit
-    setup: withHost(1),
-    warmup: ({ host }) => stream(host, 5_000, [0, 0]),
-    repeat: async ({ host }) => ({ value: await stream(host, count, [0, 0]) }),
+    unit: "events/s" as const,
+    setup: withHost(engines[1] + 1),
+    warmup: ({ host }: { host: LuaHost }) => stream(host, 5_000, engines),
+    repeat: async ({ host }: { host: LuaHost }) => ({ value: await stream(host, count, engines) }),
     teardown,
   });
+  await recorder.subject(local, streaming([0, 0]));
   await recorder.subject(local, {
     subject: "wasmoon: two coroutines and a Lua table queue",
     threadbus: false,
@@ -150,15 +152,7 @@ export async function runLuaMessaging(recorder: CaseRecorder, LuaHost: LuaHostCl
     "i-lua-msg-engines",
     `2 Lua processes, two engines, ${count.toLocaleString("en")} messages`,
   );
-  await recorder.subject(across, {
-    subject: "threadbus process.send",
-    threadbus: true,
-    unit: "events/s", // one message is one event here: the schema has no separate unit
-    setup: withHost(2),
-    warmup: ({ host }) => stream(host, 5_000, [0, 1]),
-    repeat: async ({ host }) => ({ value: await stream(host, count, [0, 1]) }),
-    teardown,
-  });
+  await recorder.subject(across, streaming([0, 1]));
 
   for (const engines of [1, 2]) {
     const target = recorder.case(
