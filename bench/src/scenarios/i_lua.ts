@@ -4,6 +4,7 @@ import type { CaseRecorder, Scenario } from "../scenario.js";
 import { Unavailable } from "../scenario.js";
 import { nowNs } from "../stats.js";
 import { publish } from "../subjects/publish.js";
+import { runLuaMessaging } from "./i_lua_messages.js";
 
 type LuaModule = typeof import("@threadbus/lua");
 type LuaHost = InstanceType<LuaModule["LuaHost"]>;
@@ -37,7 +38,7 @@ export const luaScenario: Scenario = {
   id: "i-lua",
   title: "delivery to a Lua process",
   measures:
-    'Events/s received by a Lua 5.4 script (wasmoon) that reads event.data.seq of each. threadbus: LuaHost on the in-thread Bus (its engine on a worker thread, queueOverflow "block"), send() in a loop, the process receives from its subscription in a loop; timed from the first send until the process exits after the last event. Peer: calling a Lua function once per event from JS through wasmoon (the event object becomes a Lua table), what a user writes without the bridge.',
+    'Events/s received by a Lua 5.4 script (wasmoon) that reads event.data.seq of each. threadbus: LuaHost on the in-thread Bus (its engine on a worker thread, queueOverflow "block"), send() in a loop, the process receives from its subscription in a loop; timed from the first send until the process exits after the last event. Peer: calling a Lua function once per event from JS through wasmoon (the event object becomes a Lua table), what a user writes without the bridge. Messaging cases: messages/s from one Lua process to another (process.send, inbox:receive) on one engine and across two, and hops/s of a token around 200 processes, each timed in Lua from the first message to the last; peer of the one-engine case: two coroutines of one wasmoon VM and a Lua table queue.',
   async unavailable() {
     try {
       await loadLuaHost();
@@ -104,5 +105,6 @@ export const luaScenario: Scenario = {
       },
       teardown: ({ engine }) => engine.global.close(),
     });
+    await runLuaMessaging(recorder, LuaHost);
   },
 };

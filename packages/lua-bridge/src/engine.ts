@@ -3,6 +3,7 @@ import { osThreadId, threadCpuMs } from "@threadbus/worker/thread-cpu";
 import { luaLiteral, luaString } from "./lua_literal.js";
 import { luaSources } from "./lua_sources.js";
 import { createLuaVm, type LuaVm } from "./lua_vm.js";
+import { luaFilter } from "./matching.js";
 import type { ProcessRecord } from "./process_record.js";
 import { ProcessTable } from "./process_table.js";
 import type {
@@ -62,6 +63,8 @@ export class Engine {
   readonly #awaitingStart = new Map<number, { from: number; topic: string; args: string }[]>();
   #unconvertible = 0;
   #lastWarning = 0;
+  /** host.register(id, source): what process.spawn(id, ...) runs. */
+  readonly #scripts = new Map<string, string>();
 
   constructor(
     config: EngineConfig,
@@ -121,13 +124,19 @@ export class Engine {
   handle(message: HostMessage): void {
     if (this.#closed) return;
     switch (message.type) {
-      case "spawn":
+      case "spawn": {
         this.#processes.add(message.pid, message.name);
-        this.#command(`S(${message.pid},${luaString(message.name)},${luaString(message.source)})`);
+        this.#command(
+          `S(${message.pid},${luaString(message.name)},${luaString(message.source)},${message.args})`,
+        );
         for (const held of this.#awaitingStart.get(message.pid) ?? []) {
           this.#deliver(message.pid, held.from, held.topic, held.args);
         }
         this.#awaitingStart.delete(message.pid);
+        break;
+      }
+      case "register":
+        this.#scripts.set(message.id, message.source);
         break;
       case "kill": {
         const record = this.#processes.get(message.pid);
@@ -190,15 +199,21 @@ export class Engine {
           patternProblem(kind, "kind") ??
           (path === "" ? null : globProblem(path));
         if (problem !== null) return problem;
+        const filter = luaFilter(config.matching, system, kind);
+        if (typeof filter === "string") return filter;
         const id = ++this.#nextSubscription;
         const indexId = `lua.${id}`;
         try {
-          relay.add(indexId, system, kind, path, { process: record, subscription: id });
+          relay.add(indexId, filter.system, filter.kind, path, {
+            process: record,
+            subscription: id,
+            accepts: filter.accepts,
+          });
         } catch (error) {
           return error instanceof Error ? error.message : String(error);
         }
-        record.subscriptions.set(id, { indexId, system });
-        shared.interest(index, system, 1);
+        record.subscriptions.set(id, { indexId, system: filter.system });
+        shared.interest(index, filter.system, 1);
         return id;
       },
       unsubscribe: (pid: number, id: number): void => {
@@ -239,6 +254,13 @@ export class Engine {
         this.#send({ type: "post", from, pid, topic, args });
         return undefined;
       },
+      script: (id: string): string | undefined => this.#scripts.get(id),
+      terminate: (pid: number): string | undefined => {
+        if (pid < 1 || pid > shared.allocatedPids) return `no process ${pid}`;
+        if (shared.place(pid).state === "ended") return `process ${pid} has exited`;
+        this.#send({ type: "terminate", pid });
+        return undefined;
+      },
       register: (parent: number, name: string): number => {
         if (this.#closed) return 0;
         const pid = shared.nextPid();
@@ -271,7 +293,15 @@ export class Engine {
         record.timers.set(token, timer);
         return token;
       },
-      now: (): number => performance.now(),
+      cancel: (pid: number, token: number): void => {
+        const record = processes.get(pid);
+        const timer = record?.timers.get(token);
+        if (timer === undefined) return;
+        clearTimeout(timer);
+        record!.timers.delete(token);
+      },
+      // ms since the epoch with a fraction; the performance clock keeps differences monotonic.
+      wall: (): number => performance.timeOrigin + performance.now(),
       cpu: (): number => threadCpuMs() ?? -1,
       // The memory limit holds only while a process runs: the scheduler's own allocations (outside
       // any protected call) must never fail, or Lua would abort the whole VM.

@@ -11,7 +11,13 @@ import {
   LuaScriptError,
   LuaTimeLimitError,
 } from "./errors.js";
-import { type LuaHostOptions, type ResolvedLuaHostOptions, resolveLuaHostOptions } from "./options.js";
+import {
+  type LuaHostOptions,
+  type ResolvedLuaHostOptions,
+  resolveLuaHostOptions,
+  resolveSpawnOptions,
+  type SpawnOptions,
+} from "./options.js";
 import type { EngineMessage, ExitStatus } from "./protocol.js";
 import { SharedState } from "./shared_state.js";
 import { type LuaHostStats, StatsBook } from "./stats.js";
@@ -24,13 +30,6 @@ export interface LuaProcess {
   /** The engine (0 .. engines - 1) that runs it. */
   readonly engine: number;
   readonly exited: Promise<unknown>;
-}
-
-export interface SpawnOptions {
-  /** Shown in error messages and tracebacks ("worker:3: boom"). Default "process-<pid>". */
-  name?: string;
-  /** The engine to run it on. Default: the engine with the fewest processes. */
-  engine?: number;
 }
 
 interface HostProcess {
@@ -60,6 +59,8 @@ export class LuaHost {
   readonly #processes = new Map<number, HostProcess>();
   readonly #perEngine: number[];
   readonly #stats: StatsBook;
+  /** host.register(id, source), replayed to an engine that restarts. */
+  readonly #scripts = new Map<string, string>();
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -82,6 +83,7 @@ export class LuaHost {
             relayBufferSize: this.#options.relayBufferSize,
             queueSize: this.#options.queueSize,
             queueOverflow: this.#options.queueOverflow,
+            matching: this.#options.matching,
             allow: this.#options.allow,
           },
           bus: this.#options.bus,
@@ -116,7 +118,7 @@ export class LuaHost {
         "source",
       );
     }
-    const name = checkName(options);
+    const { name, argsLua } = resolveSpawnOptions(options);
     const engine = this.#checkEngine(options) ?? this.#leastLoaded();
     const pid = this.#shared.nextPid();
     const process = this.#register(pid, name ?? `process-${pid}`, engine, true);
@@ -131,7 +133,7 @@ export class LuaHost {
     } else {
       thread.syncBus();
       this.#shared.placed(pid, engine);
-      thread.post({ type: "spawn", pid, name: process.name, source });
+      thread.post({ type: "spawn", pid, name: process.name, source, args: argsLua });
     }
     return { pid, name: process.name, engine, exited: process.exited };
   }
@@ -141,10 +143,27 @@ export class LuaHost {
     if (typeof path !== "string" || path === "") {
       throw new InvalidOptionsError("path must be a non-empty string", "path");
     }
-    const name = checkName(options) ?? basename(path, extname(path));
+    const name = resolveSpawnOptions(options).name ?? basename(path, extname(path));
     this.#checkEngine(options);
     const source = await readFile(path, "utf8");
     return this.spawn(source, { ...options, name });
+  }
+
+  /**
+   * Registers a script under `id` for Lua's `process.spawn(id, host, ...)` (Wippy spawns
+   * registry entries by id). A later register of the same id replaces it for later spawns.
+   */
+  register(id: string, source: string): void {
+    if (typeof id !== "string" || id === "")
+      throw new InvalidOptionsError("id: must be a non-empty string", "id");
+    if (typeof source !== "string") {
+      throw new InvalidOptionsError(
+        `source: must be Lua source text (a string), got ${typeof source}`,
+        "source",
+      );
+    }
+    this.#scripts.set(id, source);
+    for (const engine of this.#engines) engine.post({ type: "register", id, source });
   }
 
   /** Stops a process at its next yield point; its subscriptions go at once. False if not running. */
@@ -266,6 +285,9 @@ export class LuaHost {
         case "post":
           this.#route(message.from, message.pid, message.topic, message.args);
           break;
+        case "terminate":
+          this.kill(message.pid);
+          break;
         case "log":
           this.#options.logger[message.level](message.message);
           break;
@@ -364,6 +386,7 @@ export class LuaHost {
     if (!culprit)
       this.#options.logger.error(`threadbus lua: engine ${index} failed; starting a fresh one`, cause);
     void thread.start();
+    for (const [id, source] of this.#scripts) thread.post({ type: "register", id, source });
   }
 
   #checkEngine(options: SpawnOptions): number | undefined {
@@ -388,17 +411,6 @@ export class LuaHost {
     }
     return Math.max(best, 0);
   }
-}
-
-function checkName(options: SpawnOptions): string | undefined {
-  if (typeof options !== "object" || options === null) {
-    throw new InvalidOptionsError("options must be an object", "options");
-  }
-  const { name } = options;
-  if (name !== undefined && (typeof name !== "string" || name === "" || /[\n\r]/.test(name))) {
-    throw new InvalidOptionsError("options.name must be a non-empty single-line string", "options.name");
-  }
-  return name;
 }
 
 function scriptError(process: HostProcess, message: string, traceback: string): LuaScriptError {

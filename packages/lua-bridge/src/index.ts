@@ -1,8 +1,14 @@
 export * from "./errors.js";
-export { LuaHost, type LuaProcess, type SpawnOptions } from "./host.js";
+export { LuaHost, type LuaProcess } from "./host.js";
 export { LuaConversionError, luaLiteral, luaString } from "./lua_literal.js";
 export { LUA_DIRECTORY, LUA_MODULES } from "./lua_sources.js";
-export type { LuaHostOptions, LuaProcessInfo, LuaSandboxAllow } from "./options.js";
+export type {
+  LuaHostOptions,
+  LuaMatching,
+  LuaProcessInfo,
+  LuaSandboxAllow,
+  SpawnOptions,
+} from "./options.js";
 export type { LuaEngineStats, LuaHostStats, LuaProcessStats } from "./stats.js";
 export {
   braceExpansions,

@@ -7,11 +7,16 @@ import { readFileSync } from "node:fs";
 export const LUA_MODULES = [
   "runtime",
   "core",
+  "errors",
   "channel",
   "convert",
   "guard",
   "feed",
-  "api",
+  "events",
+  "process",
+  "timefmt",
+  "timeparse",
+  "time",
   "sandbox",
   "scheduler",
 ] as const;

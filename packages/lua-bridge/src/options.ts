@@ -1,4 +1,13 @@
-import { type EventBus, InvalidOptionsError, type Logger, type OverflowPolicy } from "@threadbus/core";
+import {
+  type EventBus,
+  InvalidOptionsError,
+  type Logger,
+  loggerSchema,
+  type OverflowPolicy,
+  parseOptions,
+} from "@threadbus/core";
+import { z } from "zod";
+import { luaLiteral } from "./lua_literal.js";
 
 /** Who printed a line. */
 export interface LuaProcessInfo {
@@ -67,6 +76,8 @@ export interface LuaHostOptions {
    * Drops are counted per process and in `host.stats().dropped`.
    */
   queueOverflow?: OverflowPolicy;
+  /** How Lua `events.subscribe` patterns match (see LuaMatching). Default "wippy". */
+  matching?: LuaMatching;
   allow?: LuaSandboxAllow;
 }
 
@@ -83,73 +94,95 @@ export interface ResolvedLuaHostOptions {
   relayBufferSize: number;
   queueSize: number;
   queueOverflow: OverflowPolicy;
+  matching: LuaMatching;
   allow: Required<LuaSandboxAllow>;
 }
 
-const ALLOW_KEYS = ["io", "os", "debug", "require", "bytecode"] as const;
-const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ["block", "drop-oldest", "drop-newest"];
+/**
+ * How the `system` and `kind` patterns of a Lua `events.subscribe` match:
+ * - "wippy" (default): Wippy's Lua dispatcher rules (wippyai/runtime system/eventbus/dispatcher.go):
+ *   `*` or "" matches anything, a pattern ending in `*` is a prefix (`orders.*` reaches
+ *   `orders.eu.west`), anything else must be equal. A pattern that uses syntax only the bus knows
+ *   (`**`, `(a|b)`, a `*` before the end) is refused with `nil, err` (INVALID), never silently
+ *   matched as a literal.
+ * - "bus": the bus's segment wildcards (`*` one segment, `**` any number, `(a|b)`), as everywhere
+ *   else in threadbus.
+ */
+export type LuaMatching = "wippy" | "bus";
 
-function fail(option: string, message: string): never {
-  throw new InvalidOptionsError(`options.${option} ${message}`, `options.${option}`);
+const MATCHING: readonly LuaMatching[] = ["wippy", "bus"];
+const OVERFLOW_POLICIES = ["block", "drop-oldest", "drop-newest"] as const;
+
+function integer(min: number, max: number) {
+  const message = `must be an integer from ${min} to ${max}`;
+  return z.number(message).int(message).min(min, message).max(max, message).optional();
 }
 
-function integer(value: unknown, option: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    fail(option, `must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
+const allowSchema = z.strictObject({
+  io: z.boolean("must be a boolean").optional(),
+  os: z.boolean("must be a boolean").optional(),
+  debug: z.boolean("must be a boolean").optional(),
+  require: z.boolean("must be a boolean").optional(),
+  bytecode: z.boolean("must be a boolean").optional(),
+});
 
-function hasMethods(value: unknown, names: readonly string[]): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    names.every((name) => typeof (value as Record<string, unknown>)[name] === "function")
-  );
-}
+const hostOptionsSchema = z.strictObject({
+  bus: z.custom<EventBus>(
+    (value) =>
+      typeof value === "object" &&
+      value !== null &&
+      ["subscribe", "send", "flush"].every(
+        (name) => typeof (value as Record<string, unknown>)[name] === "function",
+      ),
+    "must be an EventBus (a Bus or WorkerBus)",
+  ),
+  print: z
+    .custom<LuaHostOptions["print"]>((value) => typeof value === "function", "must be a function")
+    .optional(),
+  logger: loggerSchema.optional(),
+  engines: integer(1, 64),
+  instructionBudget: integer(1000, 2 ** 31 - 1),
+  timeSliceMs: integer(1, 60_000),
+  watchdogMs: integer(2, 600_000),
+  memoryLimitBytes: integer(1 << 20, 2 ** 31),
+  batchSize: integer(1, 65_536),
+  relayBufferSize: integer(1, 1 << 24),
+  queueSize: integer(1, 1 << 24),
+  queueOverflow: z.enum(OVERFLOW_POLICIES, `must be one of ${OVERFLOW_POLICIES.join(", ")}`).optional(),
+  matching: z.enum(MATCHING, `must be one of ${MATCHING.join(", ")}`).optional(),
+  allow: z.unknown().optional(),
+});
 
 /** Checks every option up front; throws InvalidOptionsError (code INVALID_OPTIONS) naming the bad one. */
 export function resolveLuaHostOptions(options: LuaHostOptions): ResolvedLuaHostOptions {
-  if (typeof options !== "object" || options === null) fail("", "must be an object with a `bus`");
-  if (!hasMethods(options.bus, ["subscribe", "send", "flush"])) {
-    fail("bus", "must be an EventBus (a Bus or WorkerBus)");
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidOptionsError("options: must be an object with a `bus`", "options");
   }
-  if (options.print !== undefined && typeof options.print !== "function") fail("print", "must be a function");
-  if (options.logger !== undefined && !hasMethods(options.logger, ["warn", "error"])) {
-    fail("logger", "must have warn() and error() methods");
-  }
-  const allow = options.allow ?? {};
-  if (typeof allow !== "object" || allow === null) fail("allow", "must be an object");
-  for (const key of Object.keys(allow)) {
-    if (!(ALLOW_KEYS as readonly string[]).includes(key)) {
-      fail(`allow.${key}`, `is not a sandbox capability (known: ${ALLOW_KEYS.join(", ")})`);
-    }
-    const value = (allow as Record<string, unknown>)[key];
-    if (value !== undefined && typeof value !== "boolean") fail(`allow.${key}`, "must be a boolean");
-  }
-  const timeSliceMs = integer(options.timeSliceMs, "timeSliceMs", 1, 60_000, 100);
-  const watchdogMs = integer(options.watchdogMs, "watchdogMs", 2, 600_000, Math.max(1000, 2 * timeSliceMs));
+  const parsed = parseOptions(hostOptionsSchema, options);
+  // Parsed on its own so that a typo inside it is suggested from the capabilities' names.
+  const allow = parseOptions(allowSchema, parsed.allow, "options.allow");
+  const timeSliceMs = parsed.timeSliceMs ?? 100;
+  const watchdogMs = parsed.watchdogMs ?? Math.max(1000, 2 * timeSliceMs);
   if (watchdogMs < 2 * timeSliceMs) {
-    fail("watchdogMs", `must be at least twice timeSliceMs (${2 * timeSliceMs}), got ${watchdogMs}`);
-  }
-  const queueOverflow = options.queueOverflow ?? "drop-oldest";
-  if (!OVERFLOW_POLICIES.includes(queueOverflow)) {
-    fail("queueOverflow", `must be one of ${OVERFLOW_POLICIES.join(", ")}, got ${String(queueOverflow)}`);
+    throw new InvalidOptionsError(
+      `options.watchdogMs: must be at least twice timeSliceMs (${2 * timeSliceMs}), got ${watchdogMs}`,
+      "options.watchdogMs",
+    );
   }
   return {
-    bus: options.bus,
-    print: options.print ?? ((line) => console.log(line)),
-    logger: options.logger ?? console,
-    engines: integer(options.engines, "engines", 1, 64, 1),
-    instructionBudget: integer(options.instructionBudget, "instructionBudget", 1000, 2 ** 31 - 1, 10_000_000),
+    bus: parsed.bus,
+    print: parsed.print ?? ((line) => console.log(line)),
+    logger: parsed.logger ?? console,
+    engines: parsed.engines ?? 1,
+    instructionBudget: parsed.instructionBudget ?? 10_000_000,
     timeSliceMs,
     watchdogMs,
-    memoryLimitBytes: integer(options.memoryLimitBytes, "memoryLimitBytes", 1 << 20, 2 ** 31, 256 << 20),
-    batchSize: integer(options.batchSize, "batchSize", 1, 65_536, 512),
-    relayBufferSize: integer(options.relayBufferSize, "relayBufferSize", 1, 1 << 24, 8192),
-    queueSize: integer(options.queueSize, "queueSize", 1, 1 << 24, 16_384),
-    queueOverflow,
+    memoryLimitBytes: parsed.memoryLimitBytes ?? 256 << 20,
+    batchSize: parsed.batchSize ?? 512,
+    relayBufferSize: parsed.relayBufferSize ?? 8192,
+    queueSize: parsed.queueSize ?? 16_384,
+    queueOverflow: parsed.queueOverflow ?? "drop-oldest",
+    matching: parsed.matching ?? "wippy",
     allow: {
       io: allow.io ?? false,
       os: allow.os ?? false,
@@ -158,4 +191,54 @@ export function resolveLuaHostOptions(options: LuaHostOptions): ResolvedLuaHostO
       bytecode: allow.bytecode ?? false,
     },
   };
+}
+
+export interface SpawnOptions {
+  /** Shown in error messages and tracebacks ("worker:3: boom"). Default "process-<pid>". */
+  name?: string;
+  /** The engine to run it on. Default: the engine with the fewest processes. */
+  engine?: number;
+  /**
+   * The arguments of `main` when the script returns a module (`return { main = main }`),
+   * converted as event data is. Default none.
+   */
+  args?: readonly unknown[];
+}
+
+const spawnOptionsSchema = z.strictObject({
+  name: z
+    .string("must be a non-empty single-line string")
+    .regex(/^[^\n\r]+$/, "must be a non-empty single-line string")
+    .optional(),
+  engine: z.number("must be an integer").int("must be an integer").optional(),
+  args: z.array(z.unknown(), "must be an array").optional(),
+});
+
+/**
+ * Checks spawn options (InvalidOptionsError naming the bad one); args become the Lua table
+ * constructor of main's arguments, with `n` (nil holes kept), converted as event data is.
+ */
+export function resolveSpawnOptions(options: SpawnOptions): { name: string | undefined; argsLua: string } {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidOptionsError("options: must be an object", "options");
+  }
+  // spawn is called in loops (a ring of 200 spawned in one turn): plain checks first, zod (~5 µs)
+  // only to name what is wrong.
+  const { name, engine, args } = options;
+  const plain =
+    (name === undefined || (typeof name === "string" && /^[^\n\r]+$/.test(name))) &&
+    (engine === undefined || Number.isInteger(engine)) &&
+    (args === undefined || Array.isArray(args)) &&
+    Object.keys(options).every((key) => key === "name" || key === "engine" || key === "args");
+  if (!plain) parseOptions(spawnOptionsSchema, options);
+  if (args === undefined || args.length === 0) return { name, argsLua: "{n=0}" };
+  try {
+    return { name, argsLua: `${luaLiteral(args, "options.args").slice(0, -1)},n=${args.length}}` };
+  } catch (error) {
+    throw new InvalidOptionsError(
+      `options.args: must be data that can become Lua (${error instanceof Error ? error.message : String(error)})`,
+      "options.args",
+      { cause: error },
+    );
+  }
 }

@@ -1,6 +1,6 @@
 import type { MessagePort } from "node:worker_threads";
 import type { OverflowPolicy } from "@threadbus/core";
-import type { LuaSandboxAllow } from "./options.js";
+import type { LuaMatching, LuaSandboxAllow } from "./options.js";
 
 /** How a process ended, as the Lua scheduler reports it. */
 export type ExitStatus = "ok" | "error" | "budget" | "time" | "memory";
@@ -16,6 +16,7 @@ export interface EngineConfig {
   relayBufferSize: number;
   queueSize: number;
   queueOverflow: OverflowPolicy;
+  matching: LuaMatching;
   allow: Required<LuaSandboxAllow>;
 }
 
@@ -35,7 +36,10 @@ export interface EngineWorkerData {
 
 /** Host -> engine, on the worker's own port. */
 export type HostMessage =
-  | { type: "spawn"; pid: number; name: string; source: string }
+  /** args: a Lua table constructor with `n`, the arguments of a returned module's main. */
+  | { type: "spawn"; pid: number; name: string; source: string; args: string }
+  /** host.register(id, source): the script process.spawn(id, ...) runs. */
+  | { type: "register"; id: string; source: string }
   | { type: "kill"; pid: number }
   /** process.send from a process of another engine; args is a JSON array. */
   | { type: "deliver"; pid: number; from: number; topic: string; args: string }
@@ -76,6 +80,8 @@ export type EngineMessage =
   | { type: "print"; pid: number; line: string }
   /** process.send to a process the engine does not run (args: a JSON array). */
   | { type: "post"; from: number; pid: number; topic: string; args: string }
+  /** process.terminate from Lua: the host kills it as host.kill does. */
+  | { type: "terminate"; pid: number }
   | { type: "log"; level: "warn" | "error"; message: string }
   | { type: "stats"; totals: EngineCounters; processes?: ProcessCounters[] }
   | { type: "settled"; id: number; activity: number }

@@ -6,6 +6,7 @@ import {
   SubscriptionIndex,
 } from "@threadbus/core";
 import { renderEvent, renderFailedEvent } from "./event_literal.js";
+import type { Accepts } from "./matching.js";
 import { kLua, kLuaError, type PrerenderedEvent } from "./prerendered.js";
 import type { Envelope, ProcessRecord, Renderer } from "./process_record.js";
 
@@ -13,6 +14,8 @@ import type { Envelope, ProcessRecord, Renderer } from "./process_record.js";
 export interface RelayTarget {
   readonly process: ProcessRecord;
   readonly subscription: number;
+  /** Wippy's matching rules where the bus pattern is wider (see matching.ts); null: none. */
+  readonly accepts: Accepts | null;
 }
 
 export interface RelayHooks {
@@ -109,6 +112,8 @@ export class Relay implements Renderer {
     let waiting: RelayTarget[] | null = null;
     for (const entry of plan.checked) {
       if (entry.path !== null && !entry.path.match(event.path)) continue;
+      const accepts = entry.value.accepts;
+      if (accepts !== null && !accepts(event.system, event.kind)) continue;
       envelope ??= envelopeOf(event);
       if (waiting !== null) waiting.push(entry.value);
       else if (!this.#deliver(entry.value, envelope)) waiting = [entry.value];
@@ -158,7 +163,9 @@ export class Relay implements Renderer {
     let byPath: Map<string, IndexEntry<RelayTarget>[]> | null = null;
     for (const entry of entries) {
       const source = entry.path?.source;
-      if (source !== undefined && PLAIN_PATH.test(source) && entry.path!.match(source)) {
+      const plain = source !== undefined && PLAIN_PATH.test(source) && entry.path!.match(source);
+      // An entry with a Wippy test is checked one by one (the map skips that test).
+      if (plain && entry.value.accepts === null) {
         byPath ??= new Map();
         const list = byPath.get(source);
         if (list) list.push(entry);

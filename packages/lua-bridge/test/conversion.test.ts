@@ -96,7 +96,7 @@ describe("data conversion Lua -> JS", () => {
     const { bus, host } = await harness();
     const received = await collect(bus, "out", "k", 1);
     host.spawn(`
-      assert(events.send("out", "k", "", {
+      assert(events.send("out", "k", "p", {
         list = { 1, 2.5, "three", true }, map = { a = 1, [2] = "two" }, empty = {},
         text = 'quote " back \\\\ nl \\n tab \\t é', big = math.maxinteger, inf = math.huge,
       }))

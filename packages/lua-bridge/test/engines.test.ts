@@ -54,8 +54,10 @@ describe("engines", () => {
 
   it("a child spawned from Lua runs on its parent's engine", async () => {
     const { host } = await harness({ engines: 2 });
-    const parent = host.spawn(`return process.spawn("process.inbox():receive()", "kid")`, { engine: 1 });
-    const child = (await parent.exited) as number;
+    const parent = host.spawn(`return process.spawn_source("process.inbox():receive()", "kid")`, {
+      engine: 1,
+    });
+    const child = Number(await parent.exited);
     await host.settled();
     expect(host.stats().perProcess.find((p) => p.pid === child)).toMatchObject({ name: "kid", engine: 1 });
   });
@@ -78,15 +80,15 @@ describe("engines", () => {
     const got = await answers.events();
     expect(got.map((e) => e.path).sort()).toEqual(["0", "1"]);
     expect(got.every((e) => (e.data as { got: string }).got === "p1")).toBe(true);
-    host.spawn(`assert(events.send("from.lua", "k", "", { n = 7 }))`, { engine: 1 });
+    host.spawn(`assert(events.send("from.lua", "k", "p", { n = 7 }))`, { engine: 1 });
     await expect(listener.exited).resolves.toBe(7);
   });
 
   it("process.send between engines copies the message (nil holes kept); channels cannot cross", async () => {
     const { host, lines } = await harness({ engines: 2 });
     const receiver = host.spawn(
-      `local m = process.listen("data"):receive()
-       return { from = m.from, topic = m.topic, n = m.n, a = m[1], c = m[3], nested = m[4].x[2] }`,
+      `local m = process.listen("data", { message = true }):receive()
+       return { from = m:from(), topic = m:topic(), n = m.n, a = m[1], c = m[3], nested = m[4].x[2] }`,
       { engine: 0 },
     );
     await host.settled();
@@ -115,7 +117,9 @@ describe("engines", () => {
     const { host } = await harness({ engines: 2 });
     const gone = host.spawn(`return 1`, { engine: 0 });
     await gone.exited;
-    const sender = host.spawn(`local ok, err = process.send(${gone.pid}, "hello") return err`, { engine: 1 });
+    const sender = host.spawn(`local ok, err = process.send(${gone.pid}, "hello") return err:message()`, {
+      engine: 1,
+    });
     await expect(sender.exited).resolves.toBe(`process.send: process ${gone.pid} has exited`);
     await host.settled();
     expect(host.stats().messagesLost).toBe(0);
@@ -147,7 +151,7 @@ describe("engines", () => {
       const bus = new Bus();
       const host = new LuaHost({ bus });
       await host.settled();
-      const proc = host.spawn("time.sleep(50) return 'slept'");
+      const proc = host.spawn("time.sleep('50ms') return 'slept'");
       console.log(await proc.exited);
       await host.settled();
       console.log(host.stats().processes);

@@ -29,14 +29,14 @@ describe("events: subscribe and receive", () => {
     ]);
   });
 
-  it("matches with core's patterns: wildcards in system and kind, and every kind when kind is omitted", async () => {
-    const { bus, host, lines } = await harness();
+  it('with matching: "bus", matches with core\'s patterns: wildcards in system and kind, every kind when omitted', async () => {
+    const { bus, host, lines } = await harness({ matching: "bus" });
     host.spawn(`
       local a = assert(events.subscribe("registry.*", "entry.(create|delete)"))
       local b = assert(events.subscribe("audit.**"))
       for i = 1, 4 do
-        local which, e = channel.select{ a:channel():case_receive(), b:channel():case_receive() }
-        print(which, e.system, e.kind)
+        local r = channel.select{ a:channel():case_receive(), b:channel():case_receive() }
+        print(r.index, r.value.system, r.value.kind)
       end
     `);
     await host.settled();
@@ -205,20 +205,24 @@ describe("events: close and kill", () => {
   });
 });
 
-describe("events: bad arguments return nil and a clear error", () => {
+describe("events: bad values return nil and an INVALID error, a wrong type raises", () => {
   it("checks every argument of subscribe, send and the subscription methods", async () => {
     const { host, lines } = await harness();
     const proc = host.spawn(`
       local function show(...) print(select("#", ...), ...) end
-      show(events.subscribe(""))
-      show(events.subscribe(nil))
-      show(events.subscribe("a", 5))
-      show(events.subscribe("a", nil, ""))
-      show(events.subscribe("(a|b"))
-      show(events.send("", "k", "p"))
-      show(events.send("s", "", "p"))
-      show(events.send("s", "k", 5))
-      show(events.send("s", "k", "p", function() end))
+      local function kind(v, err) print(v, err:kind(), err:message()) end
+      local function raises(f, ...) print(select(2, pcall(f, ...))) end
+      kind(events.subscribe(""))
+      raises(events.subscribe, nil)
+      raises(events.subscribe, "a", 5)
+      kind(events.subscribe("a", nil, ""))
+      kind(events.subscribe("(a|b"))
+      kind(events.send("", "k", "p"))
+      kind(events.send("s", "", "p"))
+      kind(events.send("s", "k", ""))
+      raises(events.send, "s", "k", 5)
+      raises(events.send, "s", "k")
+      kind(events.send("s", "k", "p", function() end))
       local sub = assert(events.subscribe("ok"))
       show(sub.channel({}))
       show(sub.close(5))
@@ -226,15 +230,19 @@ describe("events: bad arguments return nil and a clear error", () => {
     `);
     await proc.exited;
     expect(lines).toEqual([
-      '2\tnil\tevents.subscribe: system must be a non-empty pattern string, got ""',
-      "2\tnil\tevents.subscribe: system must be a non-empty pattern string, got nil",
-      "2\tnil\tevents.subscribe: kind must be a pattern string or nil, got 5",
-      '2\tnil\tevents.subscribe: path must be a non-empty glob string or nil, got ""',
-      expect.stringMatching(/^2\tnil\tevents\.subscribe: invalid pattern '\(a\|b': unbalanced parentheses/),
-      '2\tnil\tevents.send: system must be a non-empty string, got ""',
-      '2\tnil\tevents.send: kind must be a non-empty string, got ""',
-      "2\tnil\tevents.send: path must be a string, got 5",
-      "2\tnil\tevents.send: data: a function cannot be converted",
+      "nil\tINVALID\tevents.subscribe: system must be a non-empty pattern",
+      expect.stringMatching(/events\.subscribe: system must be a string, got nil$/),
+      expect.stringMatching(/events\.subscribe: kind must be a string or nil, got 5$/),
+      "nil\tINVALID\tevents.subscribe: path must be a non-empty glob or nil",
+      expect.stringMatching(
+        /^nil\tINVALID\tevents\.subscribe: system "\(a\|b" uses the bus's wildcard syntax/,
+      ),
+      "nil\tINVALID\tevents.send: system must be non-empty",
+      "nil\tINVALID\tevents.send: kind must be non-empty",
+      "nil\tINVALID\tevents.send: path must be non-empty",
+      expect.stringMatching(/events\.send: path must be a string, got 5$/),
+      expect.stringMatching(/events\.send: path must be a string, got nil$/),
+      "nil\tINVALID\tevents.send: data: a function cannot be converted",
       "2\tnil\tsub:channel: expected a subscription, got a table",
       "2\tnil\tsub:close: expected a subscription, got 5",
       "2\tnil\tch:send: expected a channel, got 5 (call it as ch:send(v))",

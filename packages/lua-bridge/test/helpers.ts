@@ -106,7 +106,7 @@ export async function whileAttacking(
   canaryEngine: number,
   attack: () => Promise<void>,
 ): Promise<Responsiveness> {
-  const canary = h.host.spawn(`while true do time.sleep(10) print("tick") end`, {
+  const canary = h.host.spawn(`while true do time.sleep("10ms") print("tick") end`, {
     name: "canary",
     engine: canaryEngine,
   });

@@ -12,7 +12,7 @@ describe("LuaHost options", () => {
   it("validates every option up front with INVALID_OPTIONS naming it", () => {
     const bus = new Bus();
     const bad: [unknown, string][] = [
-      [undefined, "options."],
+      [undefined, "options"],
       [{}, "options.bus"],
       [{ bus: {} }, "options.bus"],
       [{ bus, print: 5 }, "options.print"],
@@ -24,11 +24,34 @@ describe("LuaHost options", () => {
       [{ bus, relayBufferSize: -1 }, "options.relayBufferSize"],
       [{ bus, allow: { network: true } }, "options.allow.network"],
       [{ bus, allow: { io: "yes" } }, "options.allow.io"],
+      [{ bus, matching: "glob" }, "options.matching"],
     ];
     for (const [options, option] of bad) {
       expect(() => new LuaHost(options as never), option).toThrow(
         expect.objectContaining({ code: "INVALID_OPTIONS", option }),
       );
+    }
+  });
+
+  it("refuses a misspelled option with a did-you-mean suggestion, in each options object", async () => {
+    const bus = new Bus();
+    const typos: [() => unknown, string, string][] = [
+      [() => new LuaHost({ bus, engins: 4 } as never), "options.engins", "engines"],
+      [() => new LuaHost({ bus, queueOverflw: "block" } as never), "options.queueOverflw", "queueOverflow"],
+      [() => new LuaHost({ bus, allow: { bytcode: true } } as never), "options.allow.bytcode", "bytecode"],
+    ];
+    const { host } = await harness();
+    typos.push([() => host.spawn("", { nam: "x" } as never), "options.nam", "name"]);
+    typos.push([() => host.spawn("", { engin: 0 } as never), "options.engin", "engine"]);
+    for (const [make, option, guess] of typos) {
+      let thrown: unknown;
+      try {
+        make();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, option).toMatchObject({ code: "INVALID_OPTIONS", option });
+      expect((thrown as Error).message, option).toContain(`did you mean '${guess}'?`);
     }
   });
 
@@ -40,6 +63,12 @@ describe("LuaHost options", () => {
     expect(() => host.spawn("", { name: "" })).toThrow(expect.objectContaining({ option: "options.name" }));
     expect(() => host.spawn("", { name: "a\nb" })).toThrow(
       expect.objectContaining({ option: "options.name" }),
+    );
+    expect(() => host.spawn("", { args: 5 as never })).toThrow(
+      expect.objectContaining({ option: "options.args" }),
+    );
+    expect(() => host.spawn("", { args: [() => 1] })).toThrow(
+      expect.objectContaining({ option: "options.args" }),
     );
   });
 });
@@ -68,7 +97,7 @@ describe("process lifecycle", () => {
 
   it("logs failures of processes spawned from Lua, since nobody awaits them", async () => {
     const { host, logged } = await harness();
-    const parent = host.spawn(`assert(process.spawn("error('child failed')", "child")); return "ok"`);
+    const parent = host.spawn(`assert(process.spawn_source("error('child failed')", "child")); return "ok"`);
     await expect(parent.exited).resolves.toBe("ok");
     await host.settled();
     expect(logged).toEqual([expect.stringContaining("child:1: child failed")]);

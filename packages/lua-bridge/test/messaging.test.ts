@@ -33,7 +33,7 @@ const member = (laps: number): string => `
   local early, next_pid, starter = {}, nil, nil
   while not next_pid do
     local msg = inbox:receive()
-    if msg.topic == "setup" then next_pid, starter = msg[1], msg[2] else early[#early + 1] = msg end
+    if msg:topic() == "setup" then next_pid, starter = msg[1], msg[2] else early[#early + 1] = msg end
   end
   local function take() return table.remove(early, 1) or inbox:receive() end
   local last = 0
@@ -161,7 +161,7 @@ describe("process.send", () => {
            local ok, err = process.send(${receiver.pid}, "n", i)
            if ok then accepted = accepted + 1
            else
-             assert(err == "process.send: process ${receiver.pid} has exited", err)
+             assert(err:message() == "process.send: process ${receiver.pid} has exited", tostring(err))
              refused = refused + 1
            end
            if i % 50 == 0 then time.sleep(0) end

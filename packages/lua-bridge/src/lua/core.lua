@@ -14,6 +14,7 @@ R.NIL = {}
 
 R.procs = {}     -- pid -> process (live processes of this engine)
 R.current = nil  -- the process being resumed
+R.task = nil     -- the task (coroutine) of R.current being resumed
 
 -- Describes a value for an error message without calling any of its metamethods (a __tostring
 -- or __name of a script's table must never run outside the script's own budget).
@@ -40,14 +41,15 @@ end
 
 local ready, rhead, rtail = {}, 1, 0
 
-function R.make_ready(p)
-  if p.dead or p.queued then return end
-  p.queued = true
+-- Queues a task (one coroutine of a process, see scheduler.lua) to be resumed.
+function R.make_ready(t)
+  if t.dead or t.queued or t.proc.dead then return end
+  t.queued = true
   rtail = rtail + 1
-  ready[rtail] = p
+  ready[rtail] = t
 end
 
--- The next ready process, or nil when none is left.
+-- The next ready task, or nil when none is left.
 function R.next_ready()
   if rhead > rtail then
     rhead, rtail = 1, 0
@@ -75,9 +77,11 @@ local function read_only(_, key)
 end
 
 -- Returns a constructor proxy(state) and a lookup state_of(proxy) for one kind of handle.
-function R.handle_kind(name, methods)
+-- `extra` adds metamethods (an error's __tostring); they run runtime code only.
+function R.handle_kind(name, methods, extra)
   local states = setmetatable({}, { __mode = "k" })
   local meta = { __name = name, __metatable = name, __index = methods, __newindex = read_only }
+  if extra then for k, v in next, extra do meta[k] = v end end
   local function proxy(state)
     local h = setmetatable({}, meta)
     states[h] = state

@@ -152,7 +152,15 @@ end
 
 R.sandbox_pcall = sandbox_pcall
 R.sandbox_xpcall = sandbox_xpcall
+-- coroutine.spawn (Wippy's engine primitive): fn runs as another task of the calling process.
+local function sandbox_spawn(f)
+  if type(f) ~= "function" then
+    error("bad argument #1 to 'spawn' (function expected, got " .. describe(f) .. ")", 2)
+  end
+  return R.spawn_task(f)
+end
+
 R.sandbox_coroutine = {
-  create = sandbox_create, resume = sandbox_resume, wrap = sandbox_wrap, close = sandbox_close,
+  spawn = sandbox_spawn, create = sandbox_create, resume = sandbox_resume, wrap = sandbox_wrap, close = sandbox_close,
   yield = co_yield, status = co_status, running = co_running, isyieldable = coroutine.isyieldable,
 }

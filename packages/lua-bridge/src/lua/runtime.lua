@@ -38,11 +38,16 @@ local function import(name)
 end
 
 import("core")
+import("errors")
 import("channel")
 import("convert")
 import("guard")
 import("feed")
-import("api")
+import("events")
+import("process")
+import("timefmt")
+import("timeparse")
+import("time")
 import("sandbox")
 import("scheduler")
 

@@ -146,17 +146,51 @@ local BASE = {
   collectgarbage = sandbox_collectgarbage, print = sandbox_print, load = sandbox_load,
 }
 local LIBS = { string = SAFE_STRING, table = table, math = math, utf8 = utf8, coroutine = R.sandbox_coroutine }
-for name, lib in next, R.modules do LIBS[name] = lib end
+local MODULE_NAMES, names = {}, {}
+for name, lib in next, R.modules do
+  LIBS[name] = lib
+  MODULE_NAMES[name] = true
+  names[#names + 1] = name
+end
+for _, name in next, { "string", "table", "math", "utf8", "coroutine" } do MODULE_NAMES[name] = true end
+table.sort(names)
+local MODULE_LIST = concat(names, ", ")
 local OS_TIME, OS_CLOCK = os.time, os.clock
 local FULL_OS, FULL_IO, FULL_DEBUG, REQUIRE, PACKAGE = os, io, debug, require, package
 
+-- A library's own copy for one process, nested plain tables (process.event) included, so that
+-- no process can change what another one reads.
+local function copy_lib(lib)
+  local c = {}
+  for k, v in next, lib do
+    if type(v) == "table" and rawmeta(v) == nil then v = copy(v) end
+    c[k] = v
+  end
+  return c
+end
+
+-- require gives the runtime's modules by name (Wippy's `require("events")`), from the process's
+-- own environment: no file system, no package table. With allow.require, other names go to
+-- Lua's own require.
+local function module_require(env)
+  return function(name)
+    if type(name) ~= "string" then
+      error("bad argument #1 to 'require' (string expected, got " .. describe(name) .. ")", 2)
+    end
+    if MODULE_NAMES[name] then return env[name] end
+    if C.require then return REQUIRE(name) end
+    error("module " .. describe(name) .. " not found (the sandbox offers: " .. MODULE_LIST .. ")", 2)
+  end
+end
+
 function R.make_env()
   local env = copy(BASE)
-  for name, lib in next, LIBS do env[name] = copy(lib) end
+  for name, lib in next, LIBS do env[name] = copy_lib(lib) end
   env.os = C.os and FULL_OS or { time = OS_TIME, clock = OS_CLOCK }
   if C.io then env.io = FULL_IO end
   if C.debug then env.debug = FULL_DEBUG end
-  if C.require then env.require = REQUIRE; env.package = PACKAGE end
+  if C.require then env.package = PACKAGE end
+  env.require = module_require(env)
   env._G = env
   return env
 end

@@ -11,8 +11,10 @@ local traceback = debug.traceback
 local clock = os.clock
 local concat = table.concat
 local collect, xpcall = collectgarbage, xpcall
-local H_poll, H_exit, H_enter, H_leave, H_register, H_lost =
-      H.poll, H.exit, H.enter, H.leave, H.register, H.lost
+local H_poll, H_exit, H_enter, H_leave, H_register, H_lost, H_cancel =
+      H.poll, H.exit, H.enter, H.leave, H.register, H.lost, H.cancel
+local rawget, unpack = rawget, table.unpack
+local rawmeta = debug.getmetatable
 local procs, make_ready, next_ready, has_ready = R.procs, R.make_ready, R.next_ready, R.has_ready
 local describe, arm, mains, on_error, encode, close_channel, deliver, make_env =
       R.describe, R.arm, R.mains, R.on_error, R.encode, R.close_channel, R.deliver, R.make_env
@@ -24,11 +26,17 @@ local MEMORY = "not enough memory"
 local TICK = 0.02
 
 -- A process's coroutine body: runs the script under xpcall and reports how it ended, as
--- "ok", json | "error", message, traceback | "memory", message.
-local function main_of(f)
+-- "ok", json | "error", message, traceback | "memory", message. A script that returns a module
+-- with a `main` function (Wippy's entry convention, `return { main = main }`) has main called
+-- with the spawn's arguments; main's return value is the process's.
+local function main_of(f, args)
   return function()
     local ok, value = xpcall(f, on_error)
+    if ok and type(value) == "table" and rawmeta(value) == nil and type(rawget(value, "main")) == "function" then
+      ok, value = xpcall(rawget(value, "main"), on_error, unpack(args, 1, args.n))
+    end
     if ok then
+      R.current.result = value
       if value == nil then return "ok", "" end
       local json, err = encode(value)
       if json then return "ok", json end
@@ -40,8 +48,39 @@ local function main_of(f)
   end
 end
 
+-- The body of a coroutine.spawn task: its return value is dropped; an error ends the process.
+local function task_of(f)
+  return function()
+    local ok, value = xpcall(f, on_error)
+    if ok then return "ok", "" end
+    if type(value) == "table" then return "error", value[1], value[2] end
+    if value == MEMORY then return "memory", value, "" end
+    return "error", type(value) == "string" and value or describe(value), ""
+  end
+end
+
+-- A task is one coroutine of a process: its main one, or one from coroutine.spawn. The ready
+-- queue, channel waiters and timers hold tasks; budgets, subscriptions and inboxes are the
+-- process's.
+local function new_task(p, body, main)
+  local co = co_create(body)
+  arm(co)
+  mains[co] = true
+  local t = { proc = p, co = co, main = main, queued = false, dead = false }
+  p.tasks[t] = true
+  make_ready(t)
+  return t
+end
+
+-- coroutine.spawn(fn): runs fn concurrently with the calling process, on its scheduler.
+function R.spawn_task(f)
+  local p = R.current
+  return new_task(p, task_of(f), false).co
+end
+
 -- Compiles and starts a process. pid is nil when a Lua process spawns a child: JS registers one.
-local function spawn(pid, name, source, parent)
+-- args (a table with n) go to a returned module's main.
+local function spawn(pid, name, source, parent, args)
   local env = make_env()
   local f, err = load(source, "=" .. name, LOAD_MODE, env)
   if not f then
@@ -52,13 +91,10 @@ local function spawn(pid, name, source, parent)
     pid = H_register(parent, name)
     if pid <= 0 then return nil, "the host is closing" end
   end
-  local co = co_create(main_of(f))
-  arm(co)
-  mains[co] = true
-  local p = { pid = pid, name = name, env = env, co = co, subs = {}, fresh = true, queued = false,
+  local p = { pid = pid, name = name, env = env, subs = {}, tasks = {}, timers = {}, fresh = true,
               dead = false, used = 0, started = 0, cpu0 = nil, recheck = 0, doomed = nil }
   procs[pid] = p
-  make_ready(p)
+  new_task(p, main_of(f, args or { n = 0 }), true)
   return pid
 end
 R.spawn = spawn
@@ -82,33 +118,41 @@ local function close_all(p)
       close_channel(st)
     end
   end
+  if p.events then close_channel(p.events) end
   if lost > 0 then H_lost(lost) end
+  for token in next, p.timers do H_cancel(p.pid, token) end
 end
 
-local function drop(p)
+-- Ends a process; `value`/`err` are what its monitors and links hear (R.notify_exit, api.lua).
+local function drop(p, value, err)
   p.dead = true
-  p.co = nil
+  for t in next, p.tasks do t.dead = true; t.co = nil end
+  p.tasks = {}
   procs[p.pid] = nil
   close_all(p)
+  R.notify_exit(p, value, err)
 end
 
 local function finish(p, status, message, payload)
-  drop(p)
+  if status == "ok" then drop(p, p.result, nil) else drop(p, nil, message) end
   H_exit(p.pid, status, message, payload)
 end
 
-local function step(p)
+local function step(t)
+  local p = t.proc
   R.current = p
+  R.task = t
   p.fresh = true
   p.used = 0
   p.started = clock()
   p.cpu0 = nil
   p.recheck = 0
-  local co = p.co
+  local co = t.co
   H_enter(p.pid)
   local ok, status, a, b = co_resume(co)
   H_leave()
   R.current = nil
+  R.task = nil
   if p.dead then return end
   local doomed = p.doomed
   if doomed then
@@ -121,7 +165,7 @@ local function step(p)
     -- Escaped the script's xpcall: its wrapper ran out of memory.
     local message = type(status) == "string" and status or describe(status)
     if message == MEMORY then
-      drop(p)
+      drop(p, nil, message)
       collect("collect")
       return H_exit(p.pid, "memory", message, "")
     end
@@ -129,36 +173,48 @@ local function step(p)
   end
   if co_status(co) == "dead" then
     if status == "memory" then
-      drop(p)
+      drop(p, nil, a)
       collect("collect")
       return H_exit(p.pid, "memory", a, "")
     end
-    if status == "ok" then return finish(p, "ok", "", a) end
-    return finish(p, "error", a, b)
+    if status == "error" then return finish(p, "error", a, b) end
+    if t.main then return finish(p, "ok", "", a) end
+    -- A spawned task returned: the process goes on.
+    t.dead = true
+    t.co = nil
+    p.tasks[t] = nil
+    return
   end
-  if status ~= WAIT then make_ready(p) end
+  if status ~= WAIT then make_ready(t) end
 end
 
 ---------------------------------------------------------------------------------------------
 -- Commands from the host, as one generated chunk per tick
 
 local COMMANDS = {
-  -- spawn(pid, name, source)
-  S = function(pid, name, source) spawn(pid, name, source, nil) end,
-  -- kill(pid): its subscriptions and channels close; its coroutine is dropped
+  -- spawn(pid, name, source, args): args are the arguments of a returned module's main
+  S = function(pid, name, source, args) spawn(pid, name, source, nil, args) end,
+  -- kill(pid): its subscriptions and channels close; its coroutines are dropped
   K = function(pid)
     local p = procs[pid]
-    if p then drop(p) end
+    if p then drop(p, nil, "terminated") end
   end,
-  -- wake(pid): events were routed to a process waiting on its subscriptions
+  -- wake(pid): events were routed to a process whose tasks may wait on its subscriptions
   W = function(pid)
     local p = procs[pid]
-    if p and p.feedwait then make_ready(p) end
+    if not p then return end
+    for t in next, p.tasks do
+      if t.feedwait then make_ready(t) end
+    end
   end,
-  -- timer(pid, token): a time.sleep ended
+  -- timer(pid, token): a timer of time.sleep/after/timer/ticker fired
   T = function(pid, token)
     local p = procs[pid]
-    if p and p.sleep == token then p.sleep = nil; make_ready(p) end
+    local fire = p and p.timers[token]
+    if fire then
+      p.timers[token] = nil
+      fire()
+    end
   end,
   -- message(pid, from, topic, args, n): process.send from a process of another engine
   M = function(pid, from, topic, args, n)
@@ -189,11 +245,11 @@ function interface.run(max)
   local deadline = clock() + TICK
   local n = 0
   while true do
-    local p = next_ready()
-    if p == nil then return 0 end
-    if not p.dead then
+    local t = next_ready()
+    if t == nil then return 0 end
+    if not t.dead then
       n = n + 1
-      step(p)
+      step(t)
     end
     if n >= max or clock() >= deadline then return has_ready() and 1 or 0 end
   end
