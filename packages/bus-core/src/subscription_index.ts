@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { KindBucket } from "./kind_bucket.js";
 import { parseOptions } from "./options.js";
 import { compilePathFilter, type PathFilter } from "./path_filter.js";
-import { compilePattern, type Pattern, splitSegments } from "./pattern.js";
-import { KindBucket } from "./kind_bucket.js";
 import { bySeq, type PathBucket } from "./path_index.js";
+import { compilePattern, type Pattern, splitSegments } from "./pattern.js";
 import { NodeSet, TrieNode } from "./pattern_trie.js";
 
 /** One subscription as the index sees it: its compiled filters and the caller's value. */
@@ -58,8 +58,9 @@ function allEntries<T>(buckets: readonly PathBucket<T>[]): IndexEntry<T>[] {
  * - wildcard system patterns live in a segment trie, walked once per lookup as an NFA: the set of
  *   nodes the value's first i segments can reach, one step per segment, so a lookup visits at most
  *   (trie nodes × (segments + 1)) (node, position) pairs however many `**` the patterns hold;
- * - results (the matching path buckets) are cached per (system, kind) in a bounded map that is thrown away whenever the
- *   generation counter moves (every add/remove), so memory stays bounded whatever the stream.
+ * - results (the matching path buckets) are cached per (system, kind) in a bounded map that is
+ *   thrown away whenever the generation counter moves (every add/remove), so memory stays
+ *   bounded whatever the stream.
  */
 export class SubscriptionIndex<T> {
   readonly #literalSystems = new Map<string, KindBucket<T>>();
@@ -103,9 +104,9 @@ export class SubscriptionIndex<T> {
   }
 
   /**
-   * match() calls answered from the cache (`hits`) or computed (`misses`) since the index was
-   * made, and the entries they returned in all (`matched`: divided by hits + misses, the mean
-   * fan-out before path filters). matchUncached() is not counted.
+   * match() and route() calls answered from the cache (`hits`) or computed (`misses`) since the
+   * index was made, and the entries they returned in all (`matched`: divided by hits + misses,
+   * the mean fan-out; route() counts after path filters). matchUncached() is not counted.
    */
   get lookups(): { hits: number; misses: number; matched: number; cacheEntries: number; cacheSize: number } {
     return {
