@@ -155,10 +155,14 @@ export class PathBucket<T> {
   matching(path: string): readonly IndexEntry<T>[] {
     const unfiltered = this.unfiltered;
     if (unfiltered.length === this.size) return unfiltered;
-    const plain = isPlainPath(path);
-    if (plain && unfiltered.length === 0 && this.#prefixed === 0 && this.#scanned.length === 0) {
-      return this.#literal.get(path) ?? EMPTY;
+    const literalOnly = unfiltered.length === 0 && this.#prefixed === 0 && this.#scanned.length === 0;
+    if (literalOnly) {
+      // A key is a literal glob, itself a plain path: a hit needs no isPlainPath check.
+      const hit = this.#literal.get(path);
+      if (hit !== undefined) return hit;
     }
+    const plain = isPlainPath(path);
+    if (plain && literalOnly) return EMPTY;
     const out: IndexEntry<T>[] = [];
     this.collect(path, out, plain);
     if (out.length > 1) out.sort(bySeq);
