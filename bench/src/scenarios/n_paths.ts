@@ -1,4 +1,4 @@
-import { Bus, type BusEvent } from "@threadbus/core";
+import { Bus, type BusEvent, SubscriptionIndex } from "@threadbus/core";
 import { EventEmitter as EventEmitter3 } from "eventemitter3";
 import type { CaseRecorder, Scenario } from "../scenario.js";
 import { collectGarbage, nowNs } from "../stats.js";
@@ -136,6 +136,51 @@ async function busSubject(
   });
 }
 
+/**
+ * The index alone, as the Bus's dispatcher uses it: `route()` for each event's (system, kind,
+ * path), no delivery. Its own group, so no ratio mixes it with the peers, which deliver.
+ */
+async function routeSubject(
+  recorder: CaseRecorder,
+  target: ReturnType<CaseRecorder["case"]>,
+  n: number,
+  count: number,
+) {
+  const { paths, order, send } = workload(n);
+  await recorder.subject(target, {
+    subject: "threadbus SubscriptionIndex.route (routing only)",
+    threadbus: true,
+    group: "routing only",
+    unit: "events/s",
+    setup() {
+      const index = new SubscriptionIndex<number>();
+      for (const [entity, path] of paths.entries())
+        index.add(`sub.${entity}`, "chat", "message", entity, path);
+      return index;
+    },
+    warmup: async (index) => void routeLoop(index, order, send, Math.min(count, 100_000)),
+    repeat: (index) => {
+      const started = nowNs();
+      routeLoop(index, order, send, count);
+      return { value: count / ((nowNs() - started) / 1e9) };
+    },
+  });
+}
+
+function routeLoop(
+  index: SubscriptionIndex<number>,
+  order: Uint32Array,
+  send: (seq: number) => BusEvent,
+  count: number,
+) {
+  for (let seq = 0; seq < count; seq++) {
+    const event = send(seq);
+    const matched = index.route(event.system, event.kind, event.path);
+    if (matched.length !== 1 || matched[0]!.value !== order[seq % TARGETS])
+      throw new Error(`event ${seq} routed to ${matched.length} subscriptions, not to its entity`);
+  }
+}
+
 /** A synchronous peer: `route(path, event)` calls the entity's handler. */
 async function peerSubject(
   recorder: CaseRecorder,
@@ -199,15 +244,16 @@ export const pathsScenario: Scenario = {
   id: "n-paths",
   title: "per-entity subscriptions: N literal paths on one (system, kind), in-thread",
   measures:
-    "Events/s through the in-thread Bus with N subscriptions of chat / message, each with its own literal path filter (user/<i>), every event sent to a pseudo-random entity, so each event matches exactly one subscription. threadbus: send() in a loop (flush every 1024), every subscription drained with for await; time from the first send to the last event received; afterwards each entity's handler must have received exactly the events sent to it. Beside it, the heap per idle subscription (heapUsed after global.gc(), before and after subscribing all N). Peers, the same events and checks, synchronous: a Map<path, handler> written by hand, and eventemitter3 with one listener per entity (event name = path).",
+    "Events/s through the in-thread Bus with N subscriptions of chat / message, each with its own literal path filter (user/<i>), every event sent to a pseudo-random entity, so each event matches exactly one subscription. threadbus: send() in a loop (flush every 1024), every subscription drained with for await; time from the first send to the last event received; afterwards each entity's handler must have received exactly the events sent to it. Beside it, the heap per idle subscription (heapUsed after global.gc(), before and after subscribing all N). Also the index alone (SubscriptionIndex.route() per event, no delivery; its own group, no ratios). Peers, the same events and checks, synchronous: a Map<path, handler> written by hand, and eventemitter3 with one listener per entity (event name = path).",
   async run(recorder: CaseRecorder) {
-    const count = recorder.quick ? 200_000 : 2_000_000;
+    const count = recorder.quick ? 200_000 : 1_000_000;
     for (const n of PATH_SUBSCRIPTIONS) {
       const target = recorder.case(
         pathCaseId(n),
         `${n.toLocaleString("en")} literal-path subscriptions, ${count.toLocaleString("en")} events`,
       );
       await busSubject(recorder, target, n, count);
+      await routeSubject(recorder, target, n, count);
       for (const peer of PEERS) await peerSubject(recorder, target, n, count, peer);
     }
   },
