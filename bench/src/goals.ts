@@ -1,4 +1,5 @@
 import { formatBytes, formatRatio, formatValue } from "./format.js";
+import { pathGoals } from "./goals_paths.js";
 import type { CaseResult, Goal, Measurement, Results, ScenarioResult } from "./results_schema.js";
 
 /** The machine facts a goal may depend on (j-scale is judged only with enough cores). */
@@ -224,7 +225,7 @@ function memoryGoal(scenarios: readonly ScenarioResult[]): Goal {
   };
 }
 
-/** The goals of issues 7 and 12, judged from this run's figures on this machine. */
+/** The goals of issues 7, 12 and 22, judged from this run's figures on this machine. */
 export function judgeGoals(scenarios: readonly ScenarioResult[], machine: GoalMachine): Goal[] {
   const warm100k = measurement(scenarios, "c-match-100k-warm", "threadbus SubscriptionIndex.match")?.value;
   return [
@@ -262,5 +263,6 @@ export function judgeGoals(scenarios: readonly ScenarioResult[], machine: GoalMa
       [{ caseId: "k-nats", subject: "threadbus NatsBridge", peer: "raw nats.js, 1 event per message" }],
       0.8,
     ),
+    ...pathGoals(scenarios),
   ];
 }

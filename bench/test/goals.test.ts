@@ -132,3 +132,27 @@ describe("issue 12 goals", () => {
     expect(goalsById(await memory([100, 6e6, 300]))["g-heap"]!.met).toBe(false);
   });
 });
+
+describe("issue 22 goals", () => {
+  const paths = (caseId: string, bus: number) =>
+    scenarioWith("n-paths", caseId, [
+      { subject: "threadbus Bus", threadbus: true, unit: "events/s", values: [bus, bus, bus] },
+      { subject: "Map<path, handler> by hand", threadbus: false, unit: "events/s", values: [9e6, 9e6, 9e6] },
+    ]);
+
+  it("needs 1 M events/s at 100k literal-path subscriptions, and at most 2x slower than at 100", async () => {
+    const met = goalsById([await paths("n-paths-100", 1.8e6), await paths("n-paths-100k", 1.1e6)]);
+    expect(met["n-100k-rate"]!.met).toBe(true);
+    expect(met["n-100k-flat"]!.met).toBe(true);
+    const slow = goalsById([await paths("n-paths-100", 2.4e6), await paths("n-paths-100k", 0.9e6)]);
+    expect(slow["n-100k-rate"]!.met).toBe(false);
+    expect(slow["n-100k-flat"]!.met).toBe(false);
+    expect(slow["n-100k-flat"]!.actual).toContain("2.67x slower");
+  });
+
+  it("judges nothing when the 100-subscription case did not run", async () => {
+    const goals = goalsById([await paths("n-paths-100k", 1.1e6)]);
+    expect(goals["n-100k-rate"]!.met).toBe(true);
+    expect(goals["n-100k-flat"]!.met).toBeNull();
+  });
+});

@@ -356,14 +356,14 @@ export class Bus implements EventBus {
   }
 
   #deliver(event: BusEvent, signal: AbortSignal | undefined): Promise<void> | undefined {
-    const entries = this.#index.match(event.system, event.kind);
+    // Path filters are applied by the index: every entry it returns matches the whole event.
+    const entries = this.#index.route(event.system, event.kind, event.path);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       if (signal?.aborted) {
-        this.#skipAborted(entries, i, event);
+        this.#skipAborted(entries, i);
         return undefined;
       }
-      if (entry.path !== null && !entry.path.match(event.path)) continue;
       const subscription = entry.value;
       const before = subscription.deliveredCount;
       if (!subscription.offer(event)) return this.#deliverBlocked(entries, i, event, signal);
@@ -383,16 +383,15 @@ export class Bus implements EventBus {
     for (let i = from; i < entries.length; i++) {
       const entry = entries[i]!;
       if (signal?.aborted) {
-        this.#skipAborted(entries, i, event);
+        this.#skipAborted(entries, i);
         return;
       }
-      if (entry.path !== null && i !== from && !entry.path.match(event.path)) continue;
       const subscription = entry.value;
       const before = subscription.deliveredCount;
       while (!subscription.offer(event)) {
         await this.#waitForRoom(subscription, signal);
         if (signal?.aborted) {
-          this.#skipAborted(entries, i, event);
+          this.#skipAborted(entries, i);
           return;
         }
       }
@@ -428,10 +427,9 @@ export class Bus implements EventBus {
     }
   }
 
-  #skipAborted(entries: readonly Entry[], from: number, event: BusEvent): void {
+  #skipAborted(entries: readonly Entry[], from: number): void {
     for (let i = from; i < entries.length; i++) {
       const entry = entries[i]!;
-      if (entry.path !== null && !entry.path.match(event.path)) continue;
       entry.value.countAborted();
       this.#stats.aborted++;
     }

@@ -13,6 +13,12 @@ import type {
 export const DEFAULT_BUFFER_SIZE = 1024;
 export const MAX_BUFFER_SIZE = 1 << 24;
 export const DEFAULT_MAX_SUBSCRIBERS = 4096;
+/**
+ * The in-thread Bus's cap: per-entity subscriptions (one per connection) reach 100,000, and an
+ * idle one costs well under 1 KiB there. DEFAULT_MAX_SUBSCRIBERS stays the WorkerBus's default
+ * while each of its subscriptions has a delivery ring of its own (~33 KiB).
+ */
+export const DEFAULT_BUS_MAX_SUBSCRIBERS = 100_000;
 /** How long stop() waits for accepted events to be delivered before it drops and counts the rest. */
 export const DEFAULT_STOP_TIMEOUT_MS = 5000;
 /** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days); a longer one fires at once. */
@@ -182,7 +188,7 @@ export const busOptionsSchema = z.strictObject({
 });
 
 export interface BusOptions {
-  /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 4096. */
+  /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 100,000. */
   maxSubscribers?: number;
   /** Actions queued for the dispatcher at most before `onFull` applies. Default 1,000,000. */
   maxQueue?: number;
@@ -198,7 +204,7 @@ export interface BusOptions {
 export function resolveBusOptions(options: BusOptions | undefined): Required<BusOptions> {
   const parsed = parseOptions(busOptionsSchema, options);
   return {
-    maxSubscribers: parsed.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
+    maxSubscribers: parsed.maxSubscribers ?? DEFAULT_BUS_MAX_SUBSCRIBERS,
     maxQueue: parsed.maxQueue ?? 1_000_000,
     onFull: parsed.onFull ?? "throw",
     slowSubscriberMs: parsed.slowSubscriberMs ?? 5000,

@@ -60,7 +60,8 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
     this.kind = kind;
     this.bufferSize = options.bufferSize;
     this.overflow = options.overflow;
-    this.#ring = new Array(Math.min(options.bufferSize, 1024));
+    // 4 slots, doubled as the backlog grows: 1,024 up front made an idle subscription ~8 KiB.
+    this.#ring = new Array(Math.min(options.bufferSize, 4));
     this.#close = close;
   }
 

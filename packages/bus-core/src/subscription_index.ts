@@ -1,7 +1,10 @@
 import { z } from "zod";
+import { KindBucket } from "./kind_bucket.js";
 import { parseOptions } from "./options.js";
 import { compilePathFilter, type PathFilter } from "./path_filter.js";
+import { bySeq, type PathBucket } from "./path_index.js";
 import { compilePattern, type Pattern, splitSegments } from "./pattern.js";
+import { NodeSet, TrieNode } from "./pattern_trie.js";
 
 /** One subscription as the index sees it: its compiled filters and the caller's value. */
 export interface IndexEntry<T> {
@@ -26,123 +29,45 @@ const indexOptionsSchema = z.strictObject({
 });
 
 /**
- * Holds the entries that share one system pattern slot, split by kind so matching a kind does not
- * scan every entry: literal kinds in a map, wildcard kinds in a short list, "every kind" apart.
+ * What the cache keeps per (system, kind): the path buckets that match, found once, and the
+ * entries of all of them in order, made the first time match() asks for them.
  */
-class KindBucket<T> {
-  readonly everyKind: IndexEntry<T>[] = [];
-  readonly literalKinds = new Map<string, IndexEntry<T>[]>();
-  readonly wildcardKinds: IndexEntry<T>[] = [];
-  size = 0;
-
-  add(entry: IndexEntry<T>): void {
-    this.size++;
-    if (entry.kind === null) this.everyKind.push(entry);
-    else if (entry.kind.isLiteral) {
-      const list = this.literalKinds.get(entry.kind.source);
-      if (list) list.push(entry);
-      else this.literalKinds.set(entry.kind.source, [entry]);
-    } else this.wildcardKinds.push(entry);
-  }
-
-  remove(entry: IndexEntry<T>): void {
-    this.size--;
-    if (entry.kind === null) removeFrom(this.everyKind, entry);
-    else if (entry.kind.isLiteral) {
-      const list = this.literalKinds.get(entry.kind.source);
-      if (list) {
-        removeFrom(list, entry);
-        if (list.length === 0) this.literalKinds.delete(entry.kind.source);
-      }
-    } else removeFrom(this.wildcardKinds, entry);
-  }
-
-  collect(kind: string, kindSegments: readonly string[], out: IndexEntry<T>[]): void {
-    for (const entry of this.everyKind) out.push(entry);
-    const literal = this.literalKinds.get(kind);
-    if (literal) for (const entry of literal) out.push(entry);
-    for (const entry of this.wildcardKinds) {
-      if (entry.kind!.matchSegments(kindSegments)) out.push(entry);
-    }
-  }
+interface Route<T> {
+  readonly buckets: PathBucket<T>[];
+  all: IndexEntry<T>[] | null;
 }
 
-function removeFrom<T>(list: T[], item: T): void {
-  const at = list.indexOf(item);
-  if (at !== -1) list.splice(at, 1);
-}
+const NO_ENTRIES: readonly never[] = Object.freeze([]);
 
-/** A node of the segment trie for wildcard system patterns. */
-class TrieNode<T> {
-  /**
-   * True for the node a `**` segment leads to: the walk may stay on it while it consumes further
-   * value segments (the `**` matching more than one), as well as leave it through its children.
-   */
-  readonly selfLoop: boolean;
-  /** The walk step that last put this node in an active set: dedupes the set without a Set. */
-  mark = 0;
-  readonly literal = new Map<string, TrieNode<T>>();
-  one: TrieNode<T> | null = null;
-  any: TrieNode<T> | null = null;
-  /** Alternations, keyed by their source text so `(a|b)` in two patterns shares one node. */
-  readonly oneOf = new Map<string, { options: ReadonlySet<string>; node: TrieNode<T> }>();
-  /** Entries whose system pattern ends at this node. */
-  bucket: KindBucket<T> | null = null;
-
-  constructor(selfLoop = false) {
-    this.selfLoop = selfLoop;
-  }
-
-  get empty(): boolean {
-    return (
-      this.bucket === null &&
-      this.one === null &&
-      this.any === null &&
-      this.literal.size === 0 &&
-      this.oneOf.size === 0
-    );
-  }
+/**
+ * Every entry of `buckets`, in subscription order. Literal and wildcard system patterns live in
+ * different places, and each trie node is in the walk's final set once, so no bucket (and no
+ * entry) comes twice: sorting restores subscription order.
+ */
+function allEntries<T>(buckets: readonly PathBucket<T>[]): IndexEntry<T>[] {
+  const out: IndexEntry<T>[] = [];
+  for (const bucket of buckets) bucket.pushAll(out);
+  if (out.length > 1) out.sort(bySeq);
+  return out;
 }
 
 /**
- * One step's set of trie nodes in the walk, reused from lookup to lookup. A node is in the set
- * when its mark is the step's number, so adding is one compare; clear() drops the references
- * (no pruned node stays reachable from here) without shrinking the array, which `length = 0`
- * does at a cost that showed in profiles of the uncached lookup.
- */
-class NodeSet<T> {
-  readonly nodes: (TrieNode<T> | null)[] = [];
-  size = 0;
-
-  /** Adds `node`, and the `**` child behind it: a `**` may match zero segments. */
-  add(node: TrieNode<T>, step: number): void {
-    for (let at: TrieNode<T> | null = node; at !== null && at.mark !== step; at = at.any) {
-      at.mark = step;
-      this.nodes[this.size++] = at;
-    }
-  }
-
-  clear(): void {
-    for (let i = 0; i < this.size; i++) this.nodes[i] = null;
-    this.size = 0;
-  }
-}
-
-/**
- * Answers "which subscriptions match (system, kind)" without scanning all subscriptions:
+ * Answers "which subscriptions match (system, kind)" without scanning all subscriptions,
+ * and route() "which match (system, kind, path)" (see PathBucket for the paths):
  * - literal system patterns live in a hash map;
  * - wildcard system patterns live in a segment trie, walked once per lookup as an NFA: the set of
  *   nodes the value's first i segments can reach, one step per segment, so a lookup visits at most
  *   (trie nodes × (segments + 1)) (node, position) pairs however many `**` the patterns hold;
- * - results are cached per (system, kind) in a bounded map that is thrown away whenever the
- *   generation counter moves (every add/remove), so memory stays bounded whatever the stream.
+ * - results (the matching path buckets) are cached per (system, kind) in a bounded map that is
+ *   thrown away whenever the generation counter moves (every add/remove), so memory stays
+ *   bounded whatever the stream.
  */
 export class SubscriptionIndex<T> {
   readonly #literalSystems = new Map<string, KindBucket<T>>();
   readonly #trie = new TrieNode<T>();
   readonly #entries = new Map<string, IndexEntry<T>>();
   /** system -> kind -> result. Two lookups, but no key string is built per event (~150 -> ~60 ns warm). */
-  readonly #cache = new Map<string, Map<string, IndexEntry<T>[]>>();
+  readonly #cache = new Map<string, Map<string, Route<T>>>();
   #cached = 0;
   readonly #cacheSize: number;
   #generation = 0;
@@ -179,9 +104,9 @@ export class SubscriptionIndex<T> {
   }
 
   /**
-   * match() calls answered from the cache (`hits`) or computed (`misses`) since the index was
-   * made, and the entries they returned in all (`matched`: divided by hits + misses, the mean
-   * fan-out before path filters). matchUncached() is not counted.
+   * match() and route() calls answered from the cache (`hits`) or computed (`misses`) since the
+   * index was made, and the entries they returned in all (`matched`: divided by hits + misses,
+   * the mean fan-out; route() counts after path filters). matchUncached() is not counted.
    */
   get lookups(): { hits: number; misses: number; matched: number; cacheEntries: number; cacheSize: number } {
     return {
@@ -285,21 +210,54 @@ export class SubscriptionIndex<T> {
 
   /**
    * The entries whose system and kind patterns match, in subscription order. Path filters are not
-   * applied here (the path varies per event): callers check `entry.path` themselves.
+   * applied here: callers check `entry.path` themselves, or use route(), which looks paths up.
    * The returned array is shared with the cache: do not mutate it.
    */
   match(system: string, kind: string): readonly IndexEntry<T>[] {
+    const route = this.#route(system, kind);
+    route.all ??= allEntries(route.buckets);
+    this.#matched += route.all.length;
+    return route.all;
+  }
+
+  /**
+   * The entries that match the whole event, path filter included, in subscription order. Paths
+   * are looked up, not scanned: literal path filters by hash, globs with a literal prefix along a
+   * segment trie, only the rest tested one by one; the (system, kind) part is cached as in match().
+   * The array belongs to the index: do not mutate it. A later add may append to it; a removal
+   * never changes it.
+   */
+  route(system: string, kind: string, path: string): readonly IndexEntry<T>[] {
+    const buckets = this.#route(system, kind).buckets;
+    let result: readonly IndexEntry<T>[];
+    if (buckets.length === 1) result = buckets[0]!.matching(path);
+    else if (buckets.length === 0) result = NO_ENTRIES;
+    else {
+      const out: IndexEntry<T>[] = [];
+      for (const bucket of buckets) bucket.collect(path, out);
+      if (out.length > 1) out.sort(bySeq);
+      result = out;
+    }
+    this.#matched += result.length;
+    return result;
+  }
+
+  /** Uncached lookup (for benchmarks of the cold path). */
+  matchUncached(system: string, kind: string): IndexEntry<T>[] {
+    return allEntries(this.#compute(system, kind));
+  }
+
+  /** The cached route of (system, kind), computed on a miss; counts the lookup. */
+  #route(system: string, kind: string): Route<T> {
     let byKind = this.#cache.get(system);
     const cached = byKind?.get(kind);
     if (cached !== undefined) {
       this.#hits++;
-      this.#matched += cached.length;
       return cached;
     }
-    const result = this.#compute(system, kind);
+    const route: Route<T> = { buckets: this.#compute(system, kind), all: null };
     this.#misses++;
-    this.#matched += result.length;
-    if (this.#cacheSize === 0) return result;
+    if (this.#cacheSize === 0) return route;
     while (this.#cached >= this.#cacheSize) {
       // Evict the oldest system's results (Map keeps insertion order): bounded memory, no LRU bookkeeping.
       const [oldest, results] = this.#cache.entries().next().value!;
@@ -311,14 +269,9 @@ export class SubscriptionIndex<T> {
       byKind = new Map();
       this.#cache.set(system, byKind);
     }
-    byKind.set(kind, result);
+    byKind.set(kind, route);
     this.#cached++;
-    return result;
-  }
-
-  /** Uncached lookup (for benchmarks of the cold path). */
-  matchUncached(system: string, kind: string): IndexEntry<T>[] {
-    return this.#compute(system, kind);
+    return route;
   }
 
   #invalidate(): void {
@@ -327,14 +280,12 @@ export class SubscriptionIndex<T> {
     this.#cached = 0;
   }
 
-  #compute(system: string, kind: string): IndexEntry<T>[] {
-    const out: IndexEntry<T>[] = [];
+  /** The path buckets whose system and kind patterns match (each at most once). */
+  #compute(system: string, kind: string): PathBucket<T>[] {
+    const out: PathBucket<T>[] = [];
     const kindSegments = splitSegments(kind);
     this.#literalSystems.get(system)?.collect(kind, kindSegments, out);
     if (this.#wildcardCount > 0) this.#walk(splitSegments(system), kind, kindSegments, out);
-    // Literal and wildcard entries live in different places, and each trie node is in the final
-    // set once, so no entry can be collected twice: sorting restores subscription order.
-    if (out.length > 1) out.sort((a, b) => a.seq - b.seq);
     return out;
   }
 
@@ -348,7 +299,7 @@ export class SubscriptionIndex<T> {
     segments: readonly string[],
     kind: string,
     kindSegments: readonly string[],
-    out: IndexEntry<T>[],
+    out: PathBucket<T>[],
   ): void {
     let active = this.#active;
     let next = this.#next;
