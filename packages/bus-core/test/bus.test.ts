@@ -3,6 +3,7 @@ import {
   Bus,
   BusClosedError,
   BusFullError,
+  type BusOptions,
   DEFAULT_STOP_TIMEOUT_MS,
   InvalidOptionsError,
   parseBusEvent,
@@ -11,7 +12,7 @@ import { event, Reader, rejectionCode } from "./contract/support.js";
 
 const quiet = { warn: vi.fn(), error: vi.fn() };
 const buses: Bus[] = [];
-function makeBus(options: ConstructorParameters<typeof Bus>[0] = {}): Bus {
+function makeBus(options: BusOptions = {}): Bus {
   const bus = new Bus({ logger: quiet, ...options });
   buses.push(bus);
   return bus;
