@@ -73,7 +73,10 @@ export class Bus<C extends CatalogueLike = Untyped> implements EventBus<C> {
     void this.#drain();
   };
 
-  constructor(options?: BusOptions<C>) {
+  /** With `events`, the bus is typed by that catalogue (see defineEvents). */
+  constructor(options: BusOptions & { events: C });
+  constructor(options?: BusOptions);
+  constructor(options?: BusOptions) {
     this.#options = resolveBusOptions(options);
     this.#index = new SubscriptionIndex({ cacheSize: this.#options.cacheSize });
   }

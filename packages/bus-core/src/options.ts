@@ -8,7 +8,7 @@ import {
   type ValidateMode,
   validateModeSchema,
 } from "./catalogue.js";
-import type { CatalogueLike, Untyped } from "./catalogue_types.js";
+import type { TypedCatalogue } from "./catalogue_types.js";
 import { InvalidOptionsError } from "./errors.js";
 import type {
   EventBus,
@@ -154,10 +154,13 @@ export const busOptionsSchema = z.strictObject({
   uncatalogued: uncataloguedSchema.optional(),
 });
 
-/** The catalogue options both buses take (see defineEvents). */
-export interface CatalogueOptions<C extends CatalogueLike = Untyped> {
+/**
+ * The catalogue options both buses take (see defineEvents). A bus is typed by its catalogue when
+ * `events` is given where it is built (`new Bus({ events })`: the constructor infers it).
+ */
+export interface CatalogueOptions {
   /** The catalogue (defineEvents()) the bus is typed by and checks sends against. */
-  events?: C;
+  events?: TypedCatalogue;
   /** How sends are checked against the catalogue: "shape" (default), "full" (zod's parse) or "off". */
   validate?: ValidateMode;
   /** An event whose (system, kind) is not catalogued: "refuse" (default: INVALID_EVENT, field "kind") or "allow". */
@@ -183,7 +186,7 @@ export function resolveCatalogueOptions(parsed: {
   };
 }
 
-export interface BusOptions<C extends CatalogueLike = Untyped> extends CatalogueOptions<C> {
+export interface BusOptions extends CatalogueOptions {
   /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 4096. */
   maxSubscribers?: number;
   /** Actions queued for the dispatcher at most before `onFull` applies. Default 1,000,000. */
@@ -201,7 +204,7 @@ export type ResolvedBusOptions = Required<Omit<BusOptions, keyof CatalogueOption
   catalogue: ResolvedCatalogue;
 };
 
-export function resolveBusOptions(options: BusOptions<CatalogueLike> | undefined): ResolvedBusOptions {
+export function resolveBusOptions(options: BusOptions | undefined): ResolvedBusOptions {
   const parsed = parseOptions(busOptionsSchema, options);
   return {
     catalogue: resolveCatalogueOptions(parsed),

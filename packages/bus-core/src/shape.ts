@@ -45,7 +45,7 @@ export interface ShapeFault {
 interface ZodInternals {
   _zod: {
     def: { type: string; [key: string]: unknown };
-    optin?: "optional";
+    optin?: "optional" | "defaulted";
   };
 }
 
@@ -78,6 +78,29 @@ function hasCustomCheck(schema: z.ZodType): boolean {
 
 function isOptionalIn(schema: z.ZodType): boolean {
   return (schema as unknown as ZodInternals)._zod.optin === "optional";
+}
+
+/** The schema takes undefined itself ("optional", or "defaulted": a default inside). */
+function takesUndefined(schema: z.ZodType): boolean {
+  return (schema as unknown as ZodInternals)._zod.optin !== undefined;
+}
+
+/** What undefined becomes under `shape` is undefined (not a default). */
+function yieldsUndefined(shape: Shape): boolean {
+  switch (shape.type) {
+    case "optional":
+      return true;
+    case "literal":
+      return shape.values.includes(undefined);
+    case "nullable":
+      return yieldsUndefined(shape.inner);
+    case "generic": {
+      const parsed = shape.schema.safeParse(undefined);
+      return parsed.success && parsed.data === undefined;
+    }
+    default:
+      return false;
+  }
 }
 
 /** Compiles a zod schema into the Shape a codec follows; never throws (unknown parts are generic). */
@@ -117,8 +140,11 @@ export function compileShape(schema: z.ZodType): Shape {
       }
       return { type: "literal", values };
     }
-    case "optional":
-      return { type: "optional", inner: compileShape(d.innerType as z.ZodType) };
+    case "optional": {
+      // zod hands undefined to an inner type that takes it itself (a default inside): so do we.
+      const inner = d.innerType as z.ZodType;
+      return takesUndefined(inner) ? compileShape(inner) : { type: "optional", inner: compileShape(inner) };
+    }
     case "nullable":
       return { type: "nullable", inner: compileShape(d.innerType as z.ZodType) };
     case "default": {
@@ -134,11 +160,13 @@ export function compileShape(schema: z.ZodType): Shape {
       if (catchall !== undefined && !strict) return generic(schema, "an object that keeps unknown keys");
       const shape = d.shape as Record<string, z.ZodType>;
       const keys = Object.keys(shape);
+      const fields = keys.map((key) => compileShape(shape[key]!));
       return {
         type: "object",
         keys,
-        fields: keys.map((key) => compileShape(shape[key]!)),
-        optional: keys.map((key) => isOptionalIn(shape[key]!)),
+        fields,
+        // zod parses an absent key as undefined and leaves the key out only if that gives undefined.
+        optional: keys.map((key, i) => isOptionalIn(shape[key]!) && yieldsUndefined(fields[i]!)),
         strict,
       };
     }

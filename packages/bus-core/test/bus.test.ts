@@ -3,7 +3,6 @@ import {
   Bus,
   BusClosedError,
   BusFullError,
-  type BusOptions,
   DEFAULT_STOP_TIMEOUT_MS,
   InvalidOptionsError,
   parseBusEvent,
@@ -12,7 +11,7 @@ import { event, Reader, rejectionCode } from "./contract/support.js";
 
 const quiet = { warn: vi.fn(), error: vi.fn() };
 const buses: Bus[] = [];
-function makeBus(options: BusOptions = {}): Bus {
+function makeBus(options: ConstructorParameters<typeof Bus>[0] = {}): Bus {
   const bus = new Bus({ logger: quiet, ...options });
   buses.push(bus);
   return bus;

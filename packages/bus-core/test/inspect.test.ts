@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Bus, type BusOptions, SubscriptionIndex } from "../src/index.js";
+import { Bus, SubscriptionIndex } from "../src/index.js";
 
 const quiet = { warn: vi.fn(), error: vi.fn() };
 const buses: Bus[] = [];
-function makeBus(options: BusOptions = {}): Bus {
+function makeBus(options: ConstructorParameters<typeof Bus>[0] = {}): Bus {
   const bus = new Bus({ logger: quiet, ...options });
   buses.push(bus);
   return bus;

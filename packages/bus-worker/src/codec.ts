@@ -1,4 +1,5 @@
 import { InvalidEventError } from "@threadbus/core";
+import type { CompiledCodec } from "./compiled_codec.js";
 import { DataTag, encodedTag, encodeObjectData } from "./data_codec.js";
 import { latin1Write, utf8Slice, utf8Write } from "./fast_buffer.js";
 import { NameCache } from "./name_cache.js";
@@ -88,6 +89,7 @@ export class RecordEncoder {
   #dataBytes = 0;
   #tag: number = DataTag.none;
   #encoded: Uint8Array | null = null;
+  #codec: CompiledCodec | null = null;
 
   constructor(names: NameTable) {
     this.#names = names;
@@ -101,12 +103,29 @@ export class RecordEncoder {
    * Measures a send and encodes its data; returns the record's length in bytes. Throws
    * InvalidEventError for data the bus refuses, and RecordTooLargeError (naming the field that
    * makes it too large) past `maxRecordBytes`. `writeSend` must follow with the same event.
+   *
+   * With a compiled `codec` (a catalogued event), the data is measured by it and named by `tag`;
+   * returns -1, encoding nothing, if the data does not fit the codec's shape.
    */
-  measureSend(system: string, kind: string, path: string, data: unknown, maxRecordBytes: number): number {
+  measureSend(
+    system: string,
+    kind: string,
+    path: string,
+    data: unknown,
+    maxRecordBytes: number,
+    codec: CompiledCodec | null = null,
+    codecTag = 0,
+  ): number {
     let tag: number = DataTag.none;
     let encoded: Uint8Array | null = null;
     let dataBytes = 0;
-    if (typeof data === "string") {
+    this.#codec = null;
+    if (codec !== null) {
+      dataBytes = codec.measure(data);
+      if (dataBytes < 0) return -1;
+      tag = codecTag;
+      this.#codec = codec;
+    } else if (typeof data === "string") {
       tag = DataTag.string;
       dataBytes = utf8Length(data);
     } else if (data instanceof Uint8Array && data.constructor === Uint8Array) {
@@ -171,7 +190,8 @@ export class RecordEncoder {
     }
     writeString(target, path, at, this.#pathBytes);
     at += this.#pathBytes;
-    if (this.#tag === DataTag.string) writeString(target, data as string, at, this.#dataBytes);
+    if (this.#codec !== null) this.#codec.write(target, at, data);
+    else if (this.#tag === DataTag.string) writeString(target, data as string, at, this.#dataBytes);
     else if (this.#encoded !== null) {
       target.set(this.#encoded, at);
       this.#encoded = null;

@@ -1,11 +1,26 @@
-import { DEFAULT_MAX_SUBSCRIBERS, type Logger, loggerSchema, optionsError } from "@threadbus/core";
+import {
+  type CatalogueOptions,
+  catalogueSchema,
+  DEFAULT_MAX_SUBSCRIBERS,
+  type Logger,
+  loggerSchema,
+  parseOptions,
+  type ResolvedCatalogue,
+  resolveCatalogueOptions,
+  uncataloguedSchema,
+  validateModeSchema,
+} from "@threadbus/core";
 import { z } from "zod";
 import { Ring } from "./ring.js";
 
 /** What send() does when the ring has no room. */
 export type OnFull = "wait" | "throw" | "drop";
 
-export interface WorkerBusOptions {
+/**
+ * `events`, `validate` and `uncatalogued` are the catalogue options of the in-thread Bus (see
+ * defineEvents in @threadbus/core); attached threads pass the same catalogue to attach().
+ */
+export interface WorkerBusOptions extends CatalogueOptions {
   /** Ring size in bytes, a power of two from 1 KiB to 256 MiB. Default 4 MiB. A record may take a quarter of it. */
   ringBytes?: number;
   /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 4096. */
@@ -44,6 +59,7 @@ export interface ResolvedWorkerBusOptions {
   slowSubscriberMs: number;
   unblockAfterMs: number;
   logger: Logger;
+  catalogue: ResolvedCatalogue;
 }
 
 const schema = z
@@ -74,21 +90,24 @@ const schema = z
       .max(60_000, "must be an integer from 100 to 60000")
       .optional(),
     logger: loggerSchema.optional(),
+    events: catalogueSchema.optional(),
+    validate: validateModeSchema.optional(),
+    uncatalogued: uncataloguedSchema.optional(),
   })
   .strict();
 
 /** Validates WorkerBus options up front; throws InvalidOptionsError naming the bad option. */
 export function resolveWorkerBusOptions(options: WorkerBusOptions | undefined): ResolvedWorkerBusOptions {
-  const parsed = schema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error);
+  const parsed = parseOptions(schema, options);
   return {
-    ringBytes: parsed.data.ringBytes ?? 1 << 22,
-    maxSubscribers: parsed.data.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
-    maxClients: parsed.data.maxClients ?? 64,
-    onFull: parsed.data.onFull,
-    maxWaitMs: parsed.data.maxWaitMs ?? 100,
-    slowSubscriberMs: parsed.data.slowSubscriberMs ?? 5000,
-    unblockAfterMs: parsed.data.unblockAfterMs ?? 3000,
-    logger: parsed.data.logger ?? console,
+    ringBytes: parsed.ringBytes ?? 1 << 22,
+    maxSubscribers: parsed.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS,
+    maxClients: parsed.maxClients ?? 64,
+    onFull: parsed.onFull,
+    maxWaitMs: parsed.maxWaitMs ?? 100,
+    slowSubscriberMs: parsed.slowSubscriberMs ?? 5000,
+    unblockAfterMs: parsed.unblockAfterMs ?? 3000,
+    logger: parsed.logger ?? console,
+    catalogue: resolveCatalogueOptions(parsed),
   };
 }
