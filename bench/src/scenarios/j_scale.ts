@@ -2,6 +2,7 @@ import os from "node:os";
 import type { WorkerBus } from "@threadbus/worker";
 import type { CaseRecorder, Scenario } from "../scenario.js";
 import { nowNs } from "../stats.js";
+import { scaleEvents } from "../subjects/catalogue.js";
 import { makeBody } from "../subjects/payload.js";
 import { ScaleThreads } from "../subjects/scale_threads.js";
 import { startWorkerBus } from "../subjects/worker_bus.js";
@@ -61,27 +62,31 @@ export const scaleScenario: Scenario = {
           extra: [{ name: "deliveries", value: (events * subscribers) / seconds, unit: "events/s" as const }],
         };
       };
-      await recorder.subject(target, {
-        subject: "threadbus WorkerBus + attach()",
-        threadbus: true,
-        unit: "events/s",
-        async setup() {
-          const bus = await startWorkerBus();
-          let threads: ScaleThreads | null = null;
-          try {
-            threads = await ScaleThreads.start(publishers, subscribers);
-            await threads.attach(bus);
-            return { bus, threads };
-          } catch (error) {
-            await threads?.close();
-            await bus.stop();
-            throw error;
-          }
-        },
-        warmup: ({ threads }) => warmup(threads),
-        repeat: ({ threads }) => timed(threads),
-        teardown: ({ bus, threads }) => stopAll(bus, threads),
-      });
+      for (const catalogued of [false, true]) {
+        await recorder.subject(target, {
+          subject: catalogued
+            ? "threadbus WorkerBus catalogued + attach()"
+            : "threadbus WorkerBus + attach()",
+          threadbus: true,
+          unit: "events/s",
+          async setup() {
+            const bus = await startWorkerBus(catalogued ? { events: scaleEvents } : {});
+            let threads: ScaleThreads | null = null;
+            try {
+              threads = await ScaleThreads.start(publishers, subscribers);
+              await threads.attach(bus, catalogued);
+              return { bus, threads };
+            } catch (error) {
+              await threads?.close();
+              await bus.stop();
+              throw error;
+            }
+          },
+          warmup: ({ threads }) => warmup(threads),
+          repeat: ({ threads }) => timed(threads),
+          teardown: ({ bus, threads }) => stopAll(bus, threads),
+        });
+      }
       await recorder.subject(target, {
         subject: "postMessage fan-out by hand, batches of 64",
         threadbus: false,

@@ -25,7 +25,7 @@ export const FANOUT_ACK_EVERY = 1024;
 /** Messages from the main thread to a j-scale worker (both roles); each is answered (see ScaleReply). */
 export type ScaleRequest =
   /** Attach to the WorkerBus behind `handle` (a subscriber also subscribes to orders.created). */
-  | { type: "attach"; handle: unknown }
+  | { type: "attach"; handle: unknown; catalogued: boolean }
   /** Hand-written fan-out: a publisher gets one port per subscriber, a subscriber one per publisher. */
   | { type: "connect"; ports: MessagePort[] }
   /** Publisher: send `count` more events (sequence numbers go on from the last run). */

@@ -1,6 +1,7 @@
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import type { EventBus } from "@threadbus/core";
 import type { WorkerBusHandle } from "@threadbus/worker";
+import { scaleEvents } from "../subjects/catalogue.js";
 import { IN_FLIGHT, publishWithBackPressure } from "../subjects/publish.js";
 import { FANOUT_BATCH, type ScaleRequest, scaleEvent, serveScaleRequests } from "../subjects/scale_event.js";
 import { loadWorkerModule } from "../subjects/worker_bus.js";
@@ -26,7 +27,8 @@ async function handle(request: ScaleRequest): Promise<void> {
   switch (request.type) {
     case "attach": {
       const { attach } = await loadWorkerModule();
-      bus = attach(request.handle as WorkerBusHandle);
+      const handle = request.handle as WorkerBusHandle;
+      bus = (request.catalogued ? attach(handle, { events: scaleEvents }) : attach(handle)) as EventBus;
       return;
     }
     case "connect":

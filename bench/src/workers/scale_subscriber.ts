@@ -1,6 +1,7 @@
 import { parentPort } from "node:worker_threads";
 import { type BusEvent, type EventBus, Subscriber } from "@threadbus/core";
 import type { WorkerBusHandle } from "@threadbus/worker";
+import { scaleEvents } from "../subjects/catalogue.js";
 import {
   FANOUT_ACK_EVERY,
   type ScaleData,
@@ -43,7 +44,8 @@ async function handle(request: ScaleRequest): Promise<void> {
   switch (request.type) {
     case "attach": {
       const { attach } = await loadWorkerModule();
-      bus = attach(request.handle as WorkerBusHandle);
+      const handle = request.handle as WorkerBusHandle;
+      bus = (request.catalogued ? attach(handle, { events: scaleEvents }) : attach(handle)) as EventBus;
       subscriber = await Subscriber.start<ScaleData>(bus, "orders", "created", (event) =>
         receive(event.data!),
       );

@@ -7,6 +7,15 @@ import {
   genericTag,
 } from "./data_codec.js";
 import { latin1Write, utf8Slice, utf8Write } from "./fast_buffer.js";
+import {
+  type Measure,
+  objectMeasure,
+  objectRead,
+  objectWrite,
+  ownKey,
+  type Read,
+  type Write,
+} from "./object_codec.js";
 
 /**
  * Codecs compiled from a catalogue's shapes (core's shape.ts): for each catalogued (system, kind)
@@ -23,10 +32,8 @@ import { latin1Write, utf8Slice, utf8Write } from "./fast_buffer.js";
  * value); tuple: its items; generic part: 1 byte data tag, Int32 length, the generic codec's bytes.
  */
 
-/** Bytes an encoding takes, or -1 when the value does not fit the shape (the caller then asks shapeFault why). */
-type Measure = (value: unknown) => number;
-type Write = (target: Buffer, at: number, value: unknown) => number;
-type Read = () => unknown;
+// Measure: bytes an encoding takes, or -1 when the value does not fit the shape (the caller then
+// asks shapeFault why); Write returns where it ended; Read moves the decode cursor on.
 
 const float = new Float64Array(1);
 const floatBytes = new Uint8Array(float.buffer);
@@ -188,7 +195,10 @@ export class CompiledCodec {
         return (v) => inner(v === undefined ? fallback() : v);
       }
       case "object":
-        return this.#measureObject(shape);
+        return objectMeasure(
+          shape,
+          shape.fields.map((field) => this.#measure(field)),
+        );
       case "array": {
         const element = this.#measure(shape.element);
         return (v) => {
@@ -246,30 +256,6 @@ export class CompiledCodec {
     }
   }
 
-  #measureObject(shape: Extract<Shape, { type: "object" }>): Measure {
-    const keys = shape.keys;
-    const optional = shape.optional;
-    const fields = shape.fields.map((field) => this.#measure(field));
-    const strict = shape.strict;
-    return (v) => {
-      if (typeof v !== "object" || v === null || Array.isArray(v)) return -1;
-      const record = v as Record<string, unknown>;
-      let total = 0;
-      for (let i = 0; i < keys.length; i++) {
-        const value = record[keys[i]!];
-        if (optional[i]) {
-          total++;
-          if (value === undefined && !(keys[i]! in record)) continue;
-        }
-        const n = fields[i]!(value);
-        if (n < 0) return -1;
-        total += n;
-      }
-      if (strict) for (const key in record) if (!keys.includes(key)) return -1;
-      return total;
-    };
-  }
-
   #write(shape: Shape): Write {
     switch (shape.type) {
       case "number":
@@ -310,23 +296,11 @@ export class CompiledCodec {
         const fallback = shape.value;
         return (t, at, v) => inner(t, at, v === undefined ? fallback() : v);
       }
-      case "object": {
-        const { keys, optional } = shape;
-        const fields = shape.fields.map((field) => this.#write(field));
-        return (t, at, v) => {
-          const record = v as Record<string, unknown>;
-          for (let i = 0; i < keys.length; i++) {
-            const value = record[keys[i]!];
-            if (optional[i]) {
-              const present = value !== undefined || keys[i]! in record;
-              t[at++] = present ? 1 : 0;
-              if (!present) continue;
-            }
-            at = fields[i]!(t, at, value);
-          }
-          return at;
-        };
-      }
+      case "object":
+        return objectWrite(
+          shape,
+          shape.fields.map((field) => this.#write(field)),
+        );
       case "array": {
         const element = this.#write(shape.element);
         return (t, at, v) => {
@@ -395,7 +369,11 @@ export class CompiledCodec {
       case "default":
         return this.#reader(shape.inner);
       case "object":
-        return this.#objectReader(shape);
+        return objectRead(
+          shape,
+          shape.fields.map((field) => this.#reader(field)),
+          () => this.#bytes[this.#at++]!,
+        );
       case "array": {
         const element = this.#reader(shape.element);
         return () => {
@@ -414,7 +392,11 @@ export class CompiledCodec {
         return () => {
           const count = this.#readInt32();
           const out: Record<string, unknown> = {};
-          for (let i = 0; i < count; i++) setKey(out, this.#readString(), value());
+          for (let i = 0; i < count; i++) {
+            const key = this.#readString();
+            if (key === "__proto__") ownKey(out, key, value());
+            else out[key] = value();
+          }
           return out;
         };
       }
@@ -429,27 +411,6 @@ export class CompiledCodec {
         };
     }
   }
-
-  #objectReader(shape: Extract<Shape, { type: "object" }>): Read {
-    const { keys, optional } = shape;
-    const fields = shape.fields.map((field) => this.#reader(field));
-    // Keys are set in schema order on a fresh literal, so every object of one codec shares a hidden class.
-    return () => {
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) {
-        if (optional[i] && this.#bytes[this.#at++] === 0) continue;
-        setKey(out, keys[i]!, fields[i]!());
-      }
-      return out;
-    };
-  }
-}
-
-/** An own `__proto__` key is data, as zod and structured clone keep it, not the prototype. */
-function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__")
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 /** The codecs of one catalogue, by entry id; null where an entry has no data or its shape is wholly generic. */
