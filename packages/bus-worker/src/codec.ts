@@ -1,7 +1,7 @@
 import { InvalidEventError } from "@threadbus/core";
 import type { CompiledCodec } from "./compiled_codec.js";
 import { DataTag, encodedTag, encodeObjectData } from "./data_codec.js";
-import { latin1Write, utf8Slice, utf8Write } from "./fast_buffer.js";
+import { latin1Write, utf8Length, utf8Slice, utf8Write } from "./fast_buffer.js";
 import { NameCache } from "./name_cache.js";
 import type { NameTable } from "./names.js";
 import { FRAME_BYTES, RecordTooLargeError } from "./ring.js";
@@ -48,17 +48,6 @@ export const SUBSCRIBE_KIND = 8;
 export const SUBSCRIBE_PATH = 9;
 export const SUBSCRIBE_HEADER_BYTES = 40;
 export const CONTROL_HEADER_BYTES = 20;
-
-/**
- * UTF-8 byte length: a loop answers for short ASCII strings (the usual system/kind/path) without
- * a native call; longer strings ask Buffer.byteLength (~25 ns, where the loop costs ~1 ns a char).
- */
-function utf8Length(value: string): number {
-  const length = value.length;
-  if (length > 16) return Buffer.byteLength(value);
-  for (let i = 0; i < length; i++) if (value.charCodeAt(i) > 0x7f) return Buffer.byteLength(value);
-  return length;
-}
 
 /**
  * Writes a string into the ring. Measured into a SharedArrayBuffer, Node 20: a byte loop ~2 ns a

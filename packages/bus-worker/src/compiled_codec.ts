@@ -6,7 +6,7 @@ import {
   encodeGenericData,
   genericTag,
 } from "./data_codec.js";
-import { latin1Write, utf8Slice, utf8Write } from "./fast_buffer.js";
+import { latin1Write, utf8Length, utf8Slice, utf8Write } from "./fast_buffer.js";
 import {
   type Measure,
   objectMeasure,
@@ -50,14 +50,6 @@ function writeInt32(target: Buffer, at: number, value: number): number {
   target[at + 2] = value >> 16;
   target[at + 3] = value >> 24;
   return at + 4;
-}
-
-/** Same as codec.ts's measure of names: a loop for short ASCII, Buffer.byteLength beyond. */
-function utf8Length(value: string): number {
-  const length = value.length;
-  if (length > 16) return Buffer.byteLength(value);
-  for (let i = 0; i < length; i++) if (value.charCodeAt(i) > 0x7f) return Buffer.byteLength(value);
-  return length;
 }
 
 /** One compiled codec: measure, then write, in that order on one thread; read anywhere. */

@@ -1,11 +1,14 @@
 import { Worker } from "node:worker_threads";
-import type { BusEvent, EventBus } from "@threadbus/core";
-import { describe, expect, it } from "vitest";
-import { WorkerBus } from "../dist/index.js";
+import { type BusEvent, defineEvents, type EventBus, Subscriber } from "@threadbus/core";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+import { subscribePool, WorkerBus } from "../dist/index.js";
 import { events, otherEvents } from "./fixtures/catalogue.mjs";
 import { codeOf, nextMessage, useBuses } from "./support.js";
 
 const start = useBuses();
+/** The fixture catalogue's tick kind, typed (the .mjs fixture's declaration is untyped). */
+const typedEvents = defineEvents({ tick: { n: z.object({ i: z.number(), s: z.string() }) } });
 
 /** A catalogued bus through the untyped interface: these tests send what the types would refuse. */
 async function catalogued(options: Parameters<typeof WorkerBus.start>[0] = {}): Promise<EventBus> {
@@ -153,5 +156,19 @@ describe("WorkerBus with a catalogue", () => {
     expect(await codeOf(() => WorkerBus.start({ events, validate: "all" as "full" }))).toBe(
       "INVALID_OPTIONS",
     );
+  });
+});
+
+describe("types of a catalogued WorkerBus", () => {
+  it("subscribePool and the core helpers take it as it is (checked by tsc)", () => {
+    type Bus = WorkerBus<typeof typedEvents>;
+    const accepts = (bus: Bus) => [
+      () => subscribePool(bus, "tick", "n", { filename: "unused.mjs" }),
+      () =>
+        Subscriber.start(bus, "tick", "n", (event) => {
+          expectTypeOf(event.data.i).toEqualTypeOf<number>();
+        }),
+    ];
+    expect(accepts).toBeTypeOf("function");
   });
 });
