@@ -31,7 +31,7 @@ export const scaleScenario: Scenario = {
   id: "j-scale",
   title: "P publisher workers x S subscriber workers, every subscriber receives every event",
   measures:
-    "Events in per second (all publishers together) from P publisher worker threads to S subscriber worker threads, each subscriber receiving every event, timed from the start message until every subscriber has every event; deliveries/s (events in x S) beside it. Every subscriber reads each event's data and checks that each publisher's events arrive in order, without gaps (a broken order fails the scenario). threadbus: every thread attach()es to one WorkerBus; publishers send() with the ring's back-pressure (onFull \"wait\"), subscribers consume orders.created with a callback Subscriber. Peer, the fan-out written by hand: each publisher holds a MessagePort to every subscriber worker and posts each array of 64 events to every one of them, keeping at most 8,192 events unacknowledged by the slowest. Payload about 64 B. Each subject first runs for 3 s untimed (0.5 s with --quick, whose figures include warm-up: up to 13 threads compiling their hot paths on a small machine). Shapes needing more threads than the machine has cores (the bus: P + S + 1 with its dispatcher) are marked oversubscribed; their figures measure the scheduler as much as the bus.",
+    "Events in per second (all publishers together) from P publisher worker threads to S subscriber worker threads, each subscriber receiving every event, timed from the start message until every subscriber has every event; deliveries/s (events in x S) beside it. Every subscriber reads each event's data and checks that each publisher's events arrive in order, without gaps (a broken order fails the scenario). threadbus: every thread attach()es to one WorkerBus; publishers send() with the ring's back-pressure (onFull \"wait\"), subscribers consume orders.created with a callback Subscriber. Peer, the fan-out written by hand: each publisher holds a MessagePort to every subscriber worker and posts each array of 64 events to every one of them, keeping at most 8,192 events unacknowledged by the slowest. Peer, BroadcastChannel (Node's built-in): publishers post arrays of 64 events on one named channel, which every thread holding that name receives and decodes, publishers included; subscribers acknowledge on a second channel, within the same 8,192-event window. The catalogued bus subject starts the bus and attaches every thread with a catalogue of the event (compiled codec). Payload about 64 B. Each subject first runs for 3 s untimed (0.5 s with --quick, whose figures include warm-up: up to 13 threads compiling their hot paths on a small machine). Shapes needing more threads than the machine has cores (the bus: P + S + 1 with its dispatcher) are marked oversubscribed; their figures measure the scheduler as much as the bus.",
   async run(recorder: CaseRecorder) {
     const events = recorder.quick ? 8_000 : 320_000;
     const cores = os.availableParallelism();
@@ -104,6 +104,27 @@ export const scaleScenario: Scenario = {
         warmup: (threads) => warmup(threads),
         repeat: (threads) => timed(threads),
         teardown: (threads) => threads.close(),
+      });
+      await recorder.subject(target, {
+        subject: "BroadcastChannel, batches of 64",
+        threadbus: false,
+        unit: "events/s",
+        async setup() {
+          const threads = await ScaleThreads.start(publishers, subscribers);
+          try {
+            await threads.broadcast(`threadbus-j-${process.pid}-${publishers}x${subscribers}`);
+          } catch (error) {
+            await threads.close();
+            throw error;
+          }
+          return threads;
+        },
+        warmup: (threads) => warmup(threads),
+        repeat: (threads) => timed(threads),
+        teardown: async (threads) => {
+          await threads.detach();
+          await threads.close();
+        },
       });
     }
   },

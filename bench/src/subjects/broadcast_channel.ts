@@ -19,7 +19,7 @@ export class BroadcastEcho implements Echo {
     this.#worker = worker;
     this.input = new BroadcastChannel(`${name}:in`);
     this.output = new BroadcastChannel(`${name}:out`);
-    this.output.onmessage = (message: unknown) => this.onMessage((message as MessageEvent).data);
+    this.output.onmessage = (message: unknown) => this.onMessage((message as { data: unknown }).data);
   }
 
   post(message: unknown): void {

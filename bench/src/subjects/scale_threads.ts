@@ -77,6 +77,19 @@ export class ScaleThreads {
     ]);
   }
 
+  /** The BroadcastChannel peer: every thread opens channel `name` (see ScaleRequest "broadcast"). */
+  async broadcast(name: string): Promise<void> {
+    const subscribers = this.subscribers.length;
+    await Promise.all([
+      ...this.subscribers.map((worker, s) =>
+        request(worker, { type: "broadcast", name, subscribers, subscriber: s }),
+      ),
+      ...this.publishers.map((worker) =>
+        request(worker, { type: "broadcast", name, subscribers, subscriber: -1 }),
+      ),
+    ]);
+  }
+
   /**
    * Each publisher sends `perPublisher` events; resolves once every subscriber received every
    * event of the run (and found each publisher's events in order), or rejects naming what failed.

@@ -4,4 +4,4 @@ import { BroadcastChannel, workerData } from "node:worker_threads";
 const { name } = workerData as { name: string };
 const input = new BroadcastChannel(`${name}:in`);
 const output = new BroadcastChannel(`${name}:out`);
-input.onmessage = (message: unknown) => output.postMessage((message as MessageEvent).data);
+input.onmessage = (message: unknown) => output.postMessage((message as { data: unknown }).data);
