@@ -80,9 +80,16 @@ const BATCHED = "postMessage, batches of 64";
 const PLAIN = "postMessage, 1 event per message";
 const IGNORES = "ignores data";
 const READS = "reads data";
-const crossThread = (caseId: string, peer: string, consumer: string, label?: string): RatioPoint => ({
+const CATALOGUED = `${WORKER_BUS} catalogued`;
+const crossThread = (
+  caseId: string,
+  peer: string,
+  consumer: string,
+  label?: string,
+  bus = WORKER_BUS,
+): RatioPoint => ({
   caseId,
-  subject: `${WORKER_BUS}, ${consumer}`,
+  subject: `${bus}, ${consumer}`,
   peer: `${peer}, ${consumer}`,
   ...(label ? { label } : {}),
 });
@@ -127,6 +134,20 @@ function crossThreadGoals(scenarios: readonly ScenarioResult[]): Goal[] {
       [crossThread("d-cross-thread-1024", BATCHED, IGNORES)],
       1.5,
     ),
+    ratioGoal(
+      scenarios,
+      "d-64-catalogued",
+      "(d) main -> main, catalogued 64 B object, consumer reads data: >= 2.5x hand-batched postMessage (issue 18, 2 cores)",
+      [crossThread("d-cross-thread-64", BATCHED, READS, undefined, CATALOGUED)],
+      2.5,
+    ),
+    ratioGoal(
+      scenarios,
+      "d-1k-catalogued",
+      "(d) main -> main, catalogued 1 KiB object, consumer reads data: >= 1.5x hand-batched postMessage (issue 18, 2 cores)",
+      [crossThread("d-cross-thread-1024", BATCHED, READS, undefined, CATALOGUED)],
+      1.5,
+    ),
   ];
 }
 
@@ -140,16 +161,35 @@ function onEnoughCores(goal: Goal, machine: GoalMachine): Goal {
   };
 }
 
+/** The j goals of one bus subject: issue 12's for the generic bus, issue 18's for the catalogued one. */
 function scaleGoals(scenarios: readonly ScenarioResult[], machine: GoalMachine): Goal[] {
-  const bus = "threadbus WorkerBus + attach()";
+  return [
+    ...scaleGoalsOf(scenarios, machine, "threadbus WorkerBus + attach()", "", "issue 12"),
+    ...scaleGoalsOf(
+      scenarios,
+      machine,
+      "threadbus WorkerBus catalogued + attach()",
+      "-catalogued",
+      "issue 18, catalogued",
+    ),
+  ];
+}
+
+function scaleGoalsOf(
+  scenarios: readonly ScenarioResult[],
+  machine: GoalMachine,
+  bus: string,
+  suffix: string,
+  issue: string,
+): Goal[] {
   const fourByFour = ratioGoal(
     scenarios,
-    "j-4x4",
-    `(j) 4 publisher x 4 subscriber workers: >= 2x the fan-out written by hand (issue 12, ${SCALE_GOAL_CORES} cores)`,
+    `j-4x4${suffix}`,
+    `(j) 4 publisher x 4 subscriber workers: >= 2x the fan-out written by hand (${issue}, ${SCALE_GOAL_CORES} cores)`,
     [{ caseId: "j-scale-4x4", subject: bus, peer: "postMessage fan-out by hand, batches of 64" }],
     2,
   );
-  const description = `(j) events in through the WorkerBus, best shape: >= 3 M events/s (issue 12, ${SCALE_GOAL_CORES} cores)`;
+  const description = `(j) events in through the WorkerBus, best shape: >= 3 M events/s (${issue}, ${SCALE_GOAL_CORES} cores)`;
   const shapes = scenarios
     .flatMap((s) => s.cases)
     .filter((c) => c.id.startsWith("j-scale-"))
@@ -162,11 +202,12 @@ function scaleGoals(scenarios: readonly ScenarioResult[], machine: GoalMachine):
     (a, b) => (a === null || b.value > a.value ? b : a),
     null,
   );
+  const id = `j-3m${suffix}`;
   const eventsIn: Goal =
     best === null
-      ? { id: "j-3m", description, ...NOT_RUN }
+      ? { id, description, ...NOT_RUN }
       : {
-          id: "j-3m",
+          id,
           description,
           met: best.value >= 3e6,
           actual: `${formatValue(best.value, "events/s")} (${best.shape})`,

@@ -3,11 +3,17 @@ import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import type { BusEvent } from "@threadbus/core";
 import { IN_FLIGHT } from "./publish.js";
 
+/** Something that posts messages to a worker that sends each one straight back. */
+export interface Echo {
+  post(message: unknown): void;
+  onMessage: (message: unknown) => void;
+}
+
 /**
  * A worker that posts every message straight back: the naive cross-thread baseline is
  * main -> worker -> main with one postMessage per event (or per hand-made batch of 64).
  */
-export class EchoChannel {
+export class EchoChannel implements Echo {
   readonly worker: Worker;
   readonly #control: MessagePort;
   /** Called for every message coming back. */
@@ -54,7 +60,7 @@ export class EchoChannel {
  * structured clone has decoded it either way).
  */
 export async function echoThroughput(
-  channel: EchoChannel,
+  channel: Echo,
   count: number,
   batch: number,
   makeEvent: (seq: number) => BusEvent,

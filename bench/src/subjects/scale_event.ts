@@ -19,15 +19,27 @@ export function scaleEvent(p: number, seq: number, body: string): BusEvent<Scale
 /** Events per hand-made batch, as in the other postMessage peers. */
 export const FANOUT_BATCH = 64;
 
+/** What a subscriber of the BroadcastChannel peer posts on the ack channel: its count of publisher p's events. */
+export interface BroadcastAck {
+  p: number;
+  s: number;
+  count: number;
+}
+
 /** A subscriber of the hand-written fan-out tells each publisher its count every this many events. */
 export const FANOUT_ACK_EVERY = 1024;
 
 /** Messages from the main thread to a j-scale worker (both roles); each is answered (see ScaleReply). */
 export type ScaleRequest =
   /** Attach to the WorkerBus behind `handle` (a subscriber also subscribes to orders.created). */
-  | { type: "attach"; handle: unknown }
+  | { type: "attach"; handle: unknown; catalogued: boolean }
   /** Hand-written fan-out: a publisher gets one port per subscriber, a subscriber one per publisher. */
   | { type: "connect"; ports: MessagePort[] }
+  /**
+   * The BroadcastChannel peer: publishers post batches on channel `name`, which every thread with
+   * a channel of that name receives (and decodes); subscribers acknowledge on `name:ack`.
+   */
+  | { type: "broadcast"; name: string; subscribers: number; subscriber: number }
   /** Publisher: send `count` more events (sequence numbers go on from the last run). */
   | { type: "run"; count: number; body: string }
   /** Subscriber: answer once `total` events arrived since it started (cumulative over runs). */

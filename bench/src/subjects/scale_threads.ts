@@ -46,14 +46,17 @@ export class ScaleThreads {
     return threads;
   }
 
-  /** Every thread attach()es to `bus` (one handle each); subscribers subscribe to orders.created. */
-  async attach(bus: WorkerBus): Promise<void> {
+  /**
+   * Every thread attach()es to `bus` (one handle each); subscribers subscribe to orders.created.
+   * `catalogued`: the bus was started with scaleEvents, and every thread attaches with it.
+   */
+  async attach(bus: WorkerBus, catalogued = false): Promise<void> {
     // Subscribers first: every event sent afterwards reaches every subscriber.
     for (const group of [this.subscribers, this.publishers]) {
       await Promise.all(
         group.map((worker) => {
           const handle = bus.handle();
-          return request(worker, { type: "attach", handle }, [handle.port]);
+          return request(worker, { type: "attach", handle, catalogued }, [handle.port]);
         }),
       );
     }
@@ -71,6 +74,19 @@ export class ScaleThreads {
         const ports = channels.map((row) => row[s]!.port2);
         return request(worker, { type: "connect", ports }, ports);
       }),
+    ]);
+  }
+
+  /** The BroadcastChannel peer: every thread opens channel `name` (see ScaleRequest "broadcast"). */
+  async broadcast(name: string): Promise<void> {
+    const subscribers = this.subscribers.length;
+    await Promise.all([
+      ...this.subscribers.map((worker, s) =>
+        request(worker, { type: "broadcast", name, subscribers, subscriber: s }),
+      ),
+      ...this.publishers.map((worker) =>
+        request(worker, { type: "broadcast", name, subscribers, subscriber: -1 }),
+      ),
     ]);
   }
 

@@ -1,8 +1,15 @@
-import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { BroadcastChannel, type MessagePort, parentPort, workerData } from "node:worker_threads";
 import type { EventBus } from "@threadbus/core";
 import type { WorkerBusHandle } from "@threadbus/worker";
+import { scaleEvents } from "../subjects/catalogue.js";
 import { IN_FLIGHT, publishWithBackPressure } from "../subjects/publish.js";
-import { FANOUT_BATCH, type ScaleRequest, scaleEvent, serveScaleRequests } from "../subjects/scale_event.js";
+import {
+  type BroadcastAck,
+  FANOUT_BATCH,
+  type ScaleRequest,
+  scaleEvent,
+  serveScaleRequests,
+} from "../subjects/scale_event.js";
 import { loadWorkerModule } from "../subjects/worker_bus.js";
 
 /**
@@ -15,6 +22,9 @@ const index = (workerData as { index: number }).index;
 const parent = parentPort!;
 let bus: EventBus | null = null;
 let ports: MessagePort[] = [];
+/** The BroadcastChannel peer's channels: batches go out on one; acks come back on the other. */
+let channel: BroadcastChannel | null = null;
+let acks: BroadcastChannel | null = null;
 /** Per subscriber port: how many of our events it has received (it reports every FANOUT_ACK_EVERY). */
 let acked: number[] = [];
 let sent = 0;
@@ -26,23 +36,28 @@ async function handle(request: ScaleRequest): Promise<void> {
   switch (request.type) {
     case "attach": {
       const { attach } = await loadWorkerModule();
-      bus = attach(request.handle as WorkerBusHandle);
+      const handle = request.handle as WorkerBusHandle;
+      bus = (request.catalogued ? attach(handle, { events: scaleEvents }) : attach(handle)) as EventBus;
       return;
     }
     case "connect":
       ports = request.ports;
       acked = ports.map(() => 0);
-      for (const [i, port] of ports.entries()) {
-        port.on("message", (count: number) => {
-          acked[i] = count;
-          if (wake !== null && sent - Math.min(...acked) <= IN_FLIGHT / 2) {
-            const resume = wake;
-            wake = null;
-            resume();
-          }
-        });
-      }
+      for (const [i, port] of ports.entries()) port.on("message", (count: number) => onAck(i, count));
       return;
+    case "broadcast": {
+      channel = new BroadcastChannel(request.name);
+      // Every thread with the channel's name receives every batch: a publisher too (and it must
+      // take them, or they queue up). That cost is BroadcastChannel's, so it is measured.
+      channel.onmessage = () => {};
+      acks = new BroadcastChannel(`${request.name}:ack`);
+      acked = Array.from({ length: request.subscribers }, () => 0);
+      acks.onmessage = (message: unknown) => {
+        const ack = (message as { data: BroadcastAck }).data;
+        if (ack.p === index) onAck(ack.s, ack.count);
+      };
+      return;
+    }
     case "run":
       if (bus !== null) {
         const first = sent;
@@ -53,14 +68,25 @@ async function handle(request: ScaleRequest): Promise<void> {
     case "detach":
       await bus?.stop();
       bus = null;
+      channel?.close();
+      acks?.close();
       return;
     default:
       throw new Error(`unknown request ${JSON.stringify(request)}`);
   }
 }
 
+function onAck(subscriber: number, count: number): void {
+  acked[subscriber] = count;
+  if (wake !== null && sent - Math.min(...acked) <= IN_FLIGHT / 2) {
+    const resume = wake;
+    wake = null;
+    resume();
+  }
+}
+
 async function fanOut(count: number, body: string): Promise<void> {
-  if (ports.length === 0) throw new Error("neither attached nor connected");
+  if (ports.length === 0 && channel === null) throw new Error("neither attached nor connected");
   const end = sent + count;
   while (sent < end) {
     if (sent - Math.min(...acked) >= IN_FLIGHT) {
@@ -71,6 +97,7 @@ async function fanOut(count: number, body: string): Promise<void> {
     }
     const events = new Array(Math.min(FANOUT_BATCH, end - sent));
     for (let i = 0; i < events.length; i++) events[i] = scaleEvent(index, sent++, body);
-    for (const port of ports) port.postMessage(events);
+    if (channel !== null) channel.postMessage(events);
+    else for (const port of ports) port.postMessage(events);
   }
 }

@@ -1,7 +1,9 @@
-import { parentPort } from "node:worker_threads";
+import { BroadcastChannel, parentPort } from "node:worker_threads";
 import { type BusEvent, type EventBus, Subscriber } from "@threadbus/core";
 import type { WorkerBusHandle } from "@threadbus/worker";
+import { scaleEvents } from "../subjects/catalogue.js";
 import {
+  type BroadcastAck,
   FANOUT_ACK_EVERY,
   type ScaleData,
   type ScaleRequest,
@@ -25,6 +27,7 @@ const expected: number[] = [];
 let broken: string | null = null;
 let target = Number.POSITIVE_INFINITY;
 let reached: (() => void) | null = null;
+let closeChannels = (): void => {};
 
 serveScaleRequests(parent, handle);
 
@@ -43,7 +46,8 @@ async function handle(request: ScaleRequest): Promise<void> {
   switch (request.type) {
     case "attach": {
       const { attach } = await loadWorkerModule();
-      bus = attach(request.handle as WorkerBusHandle);
+      const handle = request.handle as WorkerBusHandle;
+      bus = (request.catalogued ? attach(handle, { events: scaleEvents }) : attach(handle)) as EventBus;
       subscriber = await Subscriber.start<ScaleData>(bus, "orders", "created", (event) =>
         receive(event.data!),
       );
@@ -61,6 +65,31 @@ async function handle(request: ScaleRequest): Promise<void> {
         });
       }
       return;
+    case "broadcast": {
+      const events = new BroadcastChannel(request.name);
+      const acks = new BroadcastChannel(`${request.name}:ack`);
+      // Acks of the other subscribers arrive here too; they are not ours to read.
+      acks.onmessage = () => {};
+      const fromEach: number[] = [];
+      const s = request.subscriber;
+      events.onmessage = (message: unknown) => {
+        const batch = (message as { data: BusEvent<ScaleData>[] }).data;
+        for (let i = 0; i < batch.length; i++) receive(batch[i]!.data!);
+        const p = batch[0]!.data!.p;
+        const before = fromEach[p] ?? 0;
+        const count = before + batch.length;
+        fromEach[p] = count;
+        if (Math.floor(count / FANOUT_ACK_EVERY) !== Math.floor(before / FANOUT_ACK_EVERY)) {
+          const ack: BroadcastAck = { p, s, count };
+          acks.postMessage(ack);
+        }
+      };
+      closeChannels = () => {
+        events.close();
+        acks.close();
+      };
+      return;
+    }
     case "until":
       if (received < request.total) {
         await new Promise<void>((resolve) => {
@@ -72,6 +101,7 @@ async function handle(request: ScaleRequest): Promise<void> {
       if (broken !== null) throw new Error(broken);
       return;
     case "detach":
+      closeChannels();
       await subscriber?.close();
       await bus?.stop();
       bus = null;

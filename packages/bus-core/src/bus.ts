@@ -8,6 +8,8 @@ import {
   SubscribeAction,
   UnsubscribeAction,
 } from "./action_queue.js";
+import { type CatalogueEntry, checkCatalogued } from "./catalogue.js";
+import type { CatalogueLike, catalogueType, SendEvent, SubscriptionFor, Untyped } from "./catalogue_types.js";
 import {
   AbortError,
   BusClosedError,
@@ -24,6 +26,7 @@ import {
 } from "./inspection.js";
 import {
   type BusOptions,
+  type ResolvedBusOptions,
   resolveBusOptions,
   resolveSendSignal,
   resolveStopOptions,
@@ -33,14 +36,7 @@ import { PatternWarnings } from "./pattern_warnings.js";
 import { StopSequence } from "./stop.js";
 import { BufferedSubscription } from "./subscription.js";
 import { type IndexEntry, SubscriptionIndex } from "./subscription_index.js";
-import type {
-  BusStats,
-  EventBus,
-  SendOptions,
-  StopOptions,
-  SubscribeOptions,
-  Subscription,
-} from "./types.js";
+import type { BusStats, EventBus, SendOptions, StopOptions, SubscribeOptions } from "./types.js";
 
 type Entry = IndexEntry<BufferedSubscription>;
 
@@ -56,8 +52,9 @@ type Phase = (typeof Phase)[keyof typeof Phase];
  * The in-thread bus: one action queue drained by one dispatcher loop, so there are no locks and
  * no races. See GUARANTEES.md for the rules it keeps; the worker bus keeps the same rules.
  */
-export class Bus implements EventBus {
-  readonly #options: Required<BusOptions>;
+export class Bus<C extends CatalogueLike = Untyped> implements EventBus<C> {
+  declare readonly [catalogueType]?: C;
+  readonly #options: ResolvedBusOptions;
   readonly #patternWarnings: PatternWarnings;
   readonly #queue = new ActionQueue();
   readonly #index: SubscriptionIndex<BufferedSubscription>;
@@ -78,6 +75,9 @@ export class Bus implements EventBus {
     void this.#drain();
   };
 
+  /** With `events`, the bus is typed by that catalogue (see defineEvents). */
+  constructor(options: BusOptions & { events: C });
+  constructor(options?: BusOptions);
   constructor(options?: BusOptions) {
     this.#options = resolveBusOptions(options);
     this.#patternWarnings = new PatternWarnings(this.#options.logger);
@@ -88,11 +88,11 @@ export class Bus implements EventBus {
     return this.#closed;
   }
 
-  async subscribe<D = unknown>(
-    system: string,
-    kind?: string,
+  async subscribe<D = unknown, S extends string = string, K extends string = string>(
+    system: S,
+    kind?: K,
     options?: SubscribeOptions,
-  ): Promise<Subscription<D>> {
+  ): Promise<SubscriptionFor<C, S, K, D>> {
     if (this.#closed) throw new BusClosedError();
     const resolved = resolveSubscribeOptions(options);
     const id = `sub.${++this.#nextId}`;
@@ -107,9 +107,14 @@ export class Bus implements EventBus {
       const applied = await new Promise<BufferedSubscription>((resolve, reject) => {
         this.#enqueue(new SubscribeAction(entry as Entry, resolve, reject));
       });
-      return applied as unknown as Subscription<D>;
+      return applied as unknown as SubscriptionFor<C, S, K, D>;
     }
-    return (await this.#subscribeWithSignal(entry as Entry, signal)) as unknown as Subscription<D>;
+    return (await this.#subscribeWithSignal(entry as Entry, signal)) as unknown as SubscriptionFor<
+      C,
+      S,
+      K,
+      D
+    >;
   }
 
   /**
@@ -153,8 +158,16 @@ export class Bus implements EventBus {
     return new Promise((resolve) => this.#enqueue(new UnsubscribeAction(id, resolve)));
   }
 
-  send<D = unknown>(event: BusEvent<D>, options?: SendOptions): boolean {
+  send<D = unknown>(input: SendEvent<C, D>, options?: SendOptions): boolean {
+    let event = input as BusEvent;
     assertBusEvent(event);
+    const catalogue = this.#options.catalogue;
+    if (catalogue.events !== null) {
+      const entry: CatalogueEntry | undefined = catalogue.events.entry(event.system, event.kind);
+      const data = checkCatalogued(entry, event, catalogue.validate, catalogue.uncatalogued);
+      // "full" sends zod's output (defaults filled in, unknown keys stripped), as a new event.
+      if (data !== event.data) event = { system: event.system, kind: event.kind, path: event.path, data };
+    }
     const signal = resolveSendSignal(options);
     if (this.#closed) return false;
     if (signal?.aborted) {

@@ -1,4 +1,6 @@
 export { Bus } from "./bus.js";
+export * from "./catalogue.js";
+export type * from "./catalogue_types.js";
 export * from "./errors.js";
 export * from "./event.js";
 export { Awaiter, type AwaitResult, type PrepareOptions, type Waiter } from "./helpers/awaiter.js";
@@ -14,6 +16,7 @@ export * from "./options.js";
 export * from "./path_filter.js";
 export * from "./pattern.js";
 export { PatternWarnings, patternMistake } from "./pattern_warnings.js";
+export * from "./shape.js";
 export { BufferedSubscription } from "./subscription.js";
 export * from "./subscription_index.js";
 export type * from "./types.js";

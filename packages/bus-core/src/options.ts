@@ -1,5 +1,14 @@
 import { closestMatch } from "leven";
 import { z } from "zod";
+import {
+  catalogueSchema,
+  type EventCatalogue,
+  type UncataloguedPolicy,
+  uncataloguedSchema,
+  type ValidateMode,
+  validateModeSchema,
+} from "./catalogue.js";
+import type { TypedCatalogue } from "./catalogue_types.js";
 import { InvalidOptionsError } from "./errors.js";
 import type {
   EventBus,
@@ -185,9 +194,44 @@ export const busOptionsSchema = z.strictObject({
     .optional(),
   cacheSize: z.number().int().min(0, "must be a non-negative integer").optional(),
   logger: loggerSchema.optional(),
+  events: catalogueSchema.optional(),
+  validate: validateModeSchema.optional(),
+  uncatalogued: uncataloguedSchema.optional(),
 });
 
-export interface BusOptions {
+/**
+ * The catalogue options both buses take (see defineEvents). A bus is typed by its catalogue when
+ * `events` is given where it is built (`new Bus({ events })`: the constructor infers it).
+ */
+export interface CatalogueOptions {
+  /** The catalogue (defineEvents()) the bus is typed by and checks sends against. */
+  events?: TypedCatalogue;
+  /** How sends are checked against the catalogue: "shape" (default), "full" (zod's parse) or "off". */
+  validate?: ValidateMode;
+  /** An event whose (system, kind) is not catalogued: "refuse" (default: INVALID_EVENT, field "kind") or "allow". */
+  uncatalogued?: UncataloguedPolicy;
+}
+
+/** The catalogue options as a bus holds them: no catalogue means no check. */
+export interface ResolvedCatalogue {
+  events: EventCatalogue | null;
+  validate: ValidateMode;
+  uncatalogued: UncataloguedPolicy;
+}
+
+export function resolveCatalogueOptions(parsed: {
+  events?: EventCatalogue | undefined;
+  validate?: ValidateMode | undefined;
+  uncatalogued?: UncataloguedPolicy | undefined;
+}): ResolvedCatalogue {
+  return {
+    events: parsed.events ?? null,
+    validate: parsed.validate ?? "shape",
+    uncatalogued: parsed.uncatalogued ?? "refuse",
+  };
+}
+
+export interface BusOptions extends CatalogueOptions {
   /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 100,000. */
   maxSubscribers?: number;
   /** Actions queued for the dispatcher at most before `onFull` applies. Default 1,000,000. */
@@ -201,9 +245,14 @@ export interface BusOptions {
   logger?: Logger;
 }
 
-export function resolveBusOptions(options: BusOptions | undefined): Required<BusOptions> {
+export type ResolvedBusOptions = Required<Omit<BusOptions, keyof CatalogueOptions>> & {
+  catalogue: ResolvedCatalogue;
+};
+
+export function resolveBusOptions(options: BusOptions | undefined): ResolvedBusOptions {
   const parsed = parseOptions(busOptionsSchema, options);
   return {
+    catalogue: resolveCatalogueOptions(parsed),
     maxSubscribers: parsed.maxSubscribers ?? DEFAULT_BUS_MAX_SUBSCRIBERS,
     maxQueue: parsed.maxQueue ?? 1_000_000,
     onFull: parsed.onFull ?? "throw",

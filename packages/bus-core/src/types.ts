@@ -1,3 +1,4 @@
+import type { CatalogueLike, catalogueType, SendEvent, SubscriptionFor, Untyped } from "./catalogue_types.js";
 import type { BusEvent } from "./event.js";
 
 /**
@@ -52,7 +53,8 @@ export interface SubscriptionStats {
  * A live subscription: iterate it with `for await`, once. Breaking out of the loop closes it.
  * After close (or bus stop) the iterator yields what is already buffered, then ends.
  */
-export interface Subscription<D = unknown> extends AsyncIterable<BusEvent<D>> {
+export interface Subscription<D = unknown, E extends BusEvent<unknown> = BusEvent<D>>
+  extends AsyncIterable<E> {
   readonly id: string;
   /** System and kind patterns as given to subscribe (kind "" means every kind). */
   readonly system: string;
@@ -65,7 +67,7 @@ export interface Subscription<D = unknown> extends AsyncIterable<BusEvent<D>> {
    * Optional fast path for callback consumers: every buffered event at once (waits for one);
    * null once the subscription ended. Use either this or the iterator, not both.
    */
-  nextBatch?(): Promise<BusEvent<D>[] | null>;
+  nextBatch?(): Promise<E[] | null>;
 }
 
 export interface BusStats {
@@ -93,19 +95,29 @@ export interface BusStats {
 /**
  * The interface both buses implement (the in-thread `Bus` and the worker `WorkerBus`), and the
  * only thing the helpers (Subscriber, EventRouter, Awaiter) depend on.
+ *
+ * `C` is the catalogue the bus was built with (see defineEvents): send() then takes only
+ * catalogued events, and subscribe() yields the union of the events its patterns match. Without
+ * one (`Untyped`), data is `unknown`, or the `D` a call names.
  */
-export interface EventBus {
+export interface EventBus<C extends CatalogueLike = Untyped> {
+  /** Type only: carries the catalogue for inference; never set. */
+  readonly [catalogueType]?: C;
   readonly closed: boolean;
   /**
    * Subscribes to events whose system matches `system` and whose kind matches `kind` (omitted or
    * "" = every kind). Resolves once the dispatcher applied it: any event sent after the promise
    * resolved is delivered to this subscription if it matches.
    */
-  subscribe<D = unknown>(system: string, kind?: string, options?: SubscribeOptions): Promise<Subscription<D>>;
+  subscribe<D = unknown, S extends string = string, K extends string = string>(
+    system: S,
+    kind?: K,
+    options?: SubscribeOptions,
+  ): Promise<SubscriptionFor<C, S, K, D>>;
   /** Resolves true if the subscription existed, once the dispatcher removed it. */
   unsubscribe(id: string): Promise<boolean>;
   /** Fire-and-forget: returns true once the event is enqueued, false if the bus refused it. */
-  send<D = unknown>(event: BusEvent<D>, options?: SendOptions): boolean;
+  send<D = unknown>(event: SendEvent<C, D>, options?: SendOptions): boolean;
   /** Resolves once every action enqueued before this call has been processed by the dispatcher. */
   flush(): Promise<void>;
   /**

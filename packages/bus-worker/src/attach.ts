@@ -1,11 +1,19 @@
 import { MessagePort, workerData } from "node:worker_threads";
 import {
+  type CatalogueLike,
+  type CatalogueOptions,
+  catalogueSchema,
   InvalidOptionsError,
   type Logger,
   loggerSchema,
   optionsError,
+  parseOptions,
+  type ResolvedCatalogue,
   resolveStopOptions,
   type StopOptions,
+  type Untyped,
+  uncataloguedSchema,
+  validateModeSchema,
 } from "@threadbus/core";
 import { z } from "zod";
 import { BusClient } from "./client.js";
@@ -25,11 +33,17 @@ import type { WorkerBusHandle } from "./worker_bus.js";
  * the same global order. `stop()` detaches this thread only (its subscriptions end; the bus goes
  * on, and this thread's slot is given back); the thread that started the bus stops the bus.
  */
-export class AttachedBus extends BusClient {
+export class AttachedBus<C extends CatalogueLike = Untyped> extends BusClient<C> {
   #stopPromise: Promise<void> | null = null;
 
-  constructor(handle: WorkerBusHandle, logger: Logger = console) {
-    super(validateHandle(handle), handle.port, logger);
+  constructor(handle: WorkerBusHandle, logger: Logger = console, catalogue?: ResolvedCatalogue) {
+    const config = validateHandle(handle);
+    super(
+      config,
+      handle.port,
+      logger,
+      catalogue ?? { events: null, validate: "shape", uncatalogued: "refuse" },
+    );
   }
 
   /**
@@ -56,15 +70,40 @@ export class AttachedBus extends BusClient {
 }
 
 /**
+ * What attach() takes besides the handle: the bus's catalogue (the same module the starting thread
+ * gave WorkerBus.start; `validate` and `uncatalogued` default to that thread's), and a logger.
+ */
+export interface AttachOptions extends CatalogueOptions {
+  logger?: Logger;
+}
+
+const attachOptionsSchema = z.strictObject({
+  events: catalogueSchema.optional(),
+  validate: validateModeSchema.optional(),
+  uncatalogued: uncataloguedSchema.optional(),
+  logger: loggerSchema.optional(),
+});
+
+/**
  * Attaches this thread to a running WorkerBus through a handle from `bus.handle()`. The one
  * documented way: the starting thread passes `{ workerData: { handle }, transferList:
  * [handle.port] }` to `new Worker`, and the worker calls `attach(workerData.handle)` (which is also
  * what `attach()` with no handle reads). Anything else is refused with InvalidOptionsError naming
  * what it got and the likely fix.
+ *
+ * The second argument is AttachOptions, or (as before) a Logger. A bus started with a catalogue
+ * must be attached with the same one, and one without, without: anything else is refused with
+ * INVALID_OPTIONS naming the first (system, kind) that differs, before the handle is used.
  */
-export function attach(handle?: WorkerBusHandle, logger?: Logger): AttachedBus {
-  if (logger !== undefined && !loggerSchema.safeParse(logger).success)
-    throw new InvalidOptionsError("logger: must have warn() and error() methods", "logger");
+export function attach<C extends CatalogueLike>(
+  handle: WorkerBusHandle | undefined,
+  options: AttachOptions & { events: C },
+): AttachedBus<C>;
+export function attach(handle?: WorkerBusHandle, options?: AttachOptions | Logger): AttachedBus;
+export function attach<C extends CatalogueLike = Untyped>(
+  handle?: WorkerBusHandle,
+  options?: AttachOptions | Logger,
+): AttachedBus<C> {
   if (handle === undefined) {
     const fromWorkerData = (workerData as { handle?: WorkerBusHandle } | null)?.handle;
     if (fromWorkerData === undefined)
@@ -74,7 +113,39 @@ export function attach(handle?: WorkerBusHandle, logger?: Logger): AttachedBus {
       );
     handle = fromWorkerData;
   }
-  return new AttachedBus(handle, logger);
+  if (options !== undefined && isLogger(options)) return new AttachedBus<C>(handle, options);
+  if (options !== undefined && (typeof options !== "object" || options === null))
+    throw new InvalidOptionsError("logger: must have warn() and error() methods", "logger");
+  const parsed = parseOptions(attachOptionsSchema, options);
+  const events = parsed.events ?? null;
+  // Read with care: a garbage handle is refused by validateHandle, with its own message.
+  const given = handle as Partial<WorkerBusHandle> | null | undefined;
+  const theirs = typeof given === "object" ? given?.catalogue : undefined;
+  if (events !== null || theirs !== undefined) {
+    let differs: string | null;
+    if (events === null) differs = `the bus has a catalogue: pass it as attach(handle, { events })`;
+    else if (!Array.isArray(theirs)) differs = "the bus was started without a catalogue";
+    else {
+      const first = events.difference(theirs);
+      differs = first === null ? null : `'${first}' differs from the bus's catalogue`;
+    }
+    if (differs !== null)
+      throw new InvalidOptionsError(
+        `options.events: ${differs} (every thread imports the same catalogue module)`,
+        "options.events",
+      );
+  }
+  const catalogue: ResolvedCatalogue = {
+    events,
+    validate: parsed.validate ?? (typeof given === "object" ? given?.validate : undefined) ?? "shape",
+    uncatalogued:
+      parsed.uncatalogued ?? (typeof given === "object" ? given?.uncatalogued : undefined) ?? "refuse",
+  };
+  return new AttachedBus<C>(handle, parsed.logger, catalogue);
+}
+
+function isLogger(value: unknown): value is Logger {
+  return loggerSchema.safeParse(value).success;
 }
 
 /** The fields of a handle, to tell a handle with a bad field from something that is no handle at all. */
@@ -109,6 +180,9 @@ const handleSchema = z
     nonce: z.number().int().min(1).max(0x7fff_ffff),
     onFull: z.enum(["wait", "throw", "drop"]).optional(),
     maxWaitMs: z.number().min(0).max(10_000),
+    catalogue: z.array(z.string()).optional(),
+    validate: validateModeSchema.optional(),
+    uncatalogued: uncataloguedSchema.optional(),
     port: z.custom<MessagePort>(
       (value) => value instanceof MessagePort,
       "must be the MessagePort of the handle",

@@ -6,22 +6,31 @@ import {
   type BusEvent,
   BusFullError,
   type BusStats,
+  type CatalogueLike,
+  type catalogueType,
+  checkCatalogued,
   type EventBus,
+  faultError,
   InvalidOptionsError,
   type Logger,
   PatternWarnings,
+  type ResolvedCatalogue,
   resolveSendSignal,
   resolveSubscribeOptions,
+  type SendEvent,
   type SendOptions,
   type SubscribeOptions,
   SubscriberCapError,
-  type Subscription,
+  type SubscriptionFor,
   SubscriptionIndex,
+  shapeFault,
   type ThreadbusError,
+  type Untyped,
   WorkerFailedError,
 } from "@threadbus/core";
 import { AbortSlots } from "./abort_slots.js";
 import { BodyNames, RecordEncoder, RecordType } from "./codec.js";
+import { CatalogueCodecs } from "./compiled_codec.js";
 import {
   CLIENT_FREE,
   clientCounterBase,
@@ -48,6 +57,7 @@ import {
   type SharedViews,
   sharedViews,
 } from "./constants.js";
+import { COMPILED_TAG } from "./data_codec.js";
 import { createDeliveryRing } from "./delivery.js";
 import { NameTable } from "./names.js";
 import type { OnFull } from "./options.js";
@@ -65,7 +75,14 @@ export interface ClientConfig {
   /** What send() does when the ring is full; undefined: "wait" in a worker, "throw" on the main thread. */
   onFull?: OnFull | undefined;
   maxWaitMs: number;
+  /** The bus's catalogue fingerprint (EventCatalogue.fingerprint()); absent when it has none. */
+  catalogue?: string[] | undefined;
+  /** The starting thread's validate and uncatalogued options, the default of attached threads. */
+  validate?: ResolvedCatalogue["validate"] | undefined;
+  uncatalogued?: ResolvedCatalogue["uncatalogued"] | undefined;
 }
+
+const NO_CATALOGUE: ResolvedCatalogue = { events: null, validate: "shape", uncatalogued: "refuse" };
 
 /** Counters of a WorkerBus: the in-thread Bus's, plus what only threads can lose. */
 export interface WorkerBusStats extends BusStats {
@@ -110,13 +127,17 @@ export function resolveOnFull(onFull: OnFull | undefined): OnFull {
  * receives their replies on its control port, and owns the subscriptions that live on this
  * thread. WorkerBus (the starting thread) and attach() (any other thread) both build on it.
  */
-export abstract class BusClient implements EventBus, SubscriptionOwner {
+export abstract class BusClient<C extends CatalogueLike = Untyped> implements EventBus<C>, SubscriptionOwner {
+  declare readonly [catalogueType]?: C;
   protected readonly ring: Ring;
   protected readonly header: Int32Array;
   protected readonly shared: SharedViews;
   protected readonly control: MessagePort;
   protected readonly config: ClientConfig;
   readonly names: BodyNames;
+  /** The catalogue's compiled codecs on this thread; null without a catalogue. */
+  readonly codecs: CatalogueCodecs | null;
+  readonly #catalogue: ResolvedCatalogue;
   readonly #encoder: RecordEncoder;
   readonly #abortSlots: AbortSlots;
   readonly #onFull: OnFull;
@@ -130,16 +151,24 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
   #roomWaits = 0;
   /** Resolved by the dispatcher's "space" message. */
   #spaceWaiters: Array<() => void> = [];
-  /** The measured length of the send being enqueued (see RecordEncoder.measureSend). */
+  /** The measured length of the send being enqueued (see RecordEncoder.measureSend), and its data. */
   #length = 0;
+  #data: unknown = undefined;
   #closed = false;
   #failure: WorkerFailedError | null = null;
   #finished = false;
   #detaching = false;
   #onFinished: Array<() => void> = [];
 
-  protected constructor(config: ClientConfig, control: MessagePort, logger: Logger) {
+  protected constructor(
+    config: ClientConfig,
+    control: MessagePort,
+    logger: Logger,
+    catalogue: ResolvedCatalogue = NO_CATALOGUE,
+  ) {
     this.config = config;
+    this.#catalogue = catalogue;
+    this.codecs = catalogue.events === null ? null : new CatalogueCodecs(catalogue.events);
     this.logger = logger;
     this.#patternWarnings = new PatternWarnings(logger);
     this.#onFull = resolveOnFull(config.onFull);
@@ -174,11 +203,11 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     return this.#failure;
   }
 
-  async subscribe<D = unknown>(
-    system: string,
-    kind?: string,
+  async subscribe<D = unknown, S extends string = string, K extends string = string>(
+    system: S,
+    kind?: K,
     options?: SubscribeOptions,
-  ): Promise<Subscription<D>> {
+  ): Promise<SubscriptionFor<C, S, K, D>> {
     if (this.#failure) throw this.#failure;
     if (this.closed) throw new BusClosedError();
     const resolved = resolveSubscribeOptions(options);
@@ -236,7 +265,7 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       signal.addEventListener("abort", onAbort, { once: true });
       subscription.onEnd(() => signal.removeEventListener("abort", onAbort));
     }
-    return subscription;
+    return subscription as unknown as SubscriptionFor<C, S, K, D>;
   }
 
   async unsubscribe(id: string): Promise<boolean> {
@@ -281,7 +310,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
    * (workers only) blocks up to maxWaitMs for room, "throw" throws BusFullError, "drop" returns
    * false (counted in stats().refused). Returns false after stop.
    */
-  send<D = unknown>(event: BusEvent<D>, options?: SendOptions): boolean {
+  send<D = unknown>(input: SendEvent<C, D>, options?: SendOptions): boolean {
+    const event = input as BusEvent;
     const signal = resolveSendSignal(options);
     const result = this.#trySend(event, signal, true);
     if (result !== CLAIM_FULL) return result === 1;
@@ -314,7 +344,8 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
    * write + 'drain' in one call). Resolves true once enqueued, false after stop; rejects with
    * AbortError if `signal` aborts while it waits, and with InvalidEventError for a bad event.
    */
-  async sendAsync<D = unknown>(event: BusEvent<D>, options?: SendOptions): Promise<boolean> {
+  async sendAsync<D = unknown>(input: SendEvent<C, D>, options?: SendOptions): Promise<boolean> {
+    const event = input as BusEvent;
     const signal = resolveSendSignal(options);
     for (;;) {
       // Measured again after every wait: another send of this thread may have used the encoder.
@@ -494,11 +525,12 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
       counters[this.#mine + kClientRefused]!++;
       return 0;
     }
-    const { system, kind, path, data } = event;
+    const { system, kind, path } = event;
     const encoder = this.#encoder;
     const ring = this.ring;
-    if (measure) this.#length = encoder.measureSend(system, kind, path, data, ring.maxRecordBytes);
+    if (measure) this.#measure(event);
     const length = this.#length;
+    const data = this.#data;
     const slot = signal === undefined ? -1 : this.#abortSlots.take(signal);
     if (signal !== undefined && slot < 0) return CLAIM_FULL;
     const client = this.config.client;
@@ -517,6 +549,41 @@ export abstract class BusClient implements EventBus, SubscriptionOwner {
     counters[this.#mine + kClientSent]!--;
     counters[this.#mine + kClientPublished]!--;
     return 0;
+  }
+
+  /**
+   * Checks a send against the catalogue (if any) and measures it: `#length` and `#data` (zod's
+   * output under validate "full"). A catalogued event is measured by its compiled codec, whose
+   * own type checks are validate "shape"; data that does not fit is refused, naming the path
+   * (under "off" it travels by the generic codec instead).
+   */
+  #measure(event: BusEvent): void {
+    const { system, kind, path } = event;
+    const encoder = this.#encoder;
+    const max = this.ring.maxRecordBytes;
+    const catalogue = this.#catalogue;
+    const events = catalogue.events;
+    if (events === null) {
+      this.#data = event.data;
+      this.#length = encoder.measureSend(system, kind, path, event.data, max);
+      return;
+    }
+    const entry = events.entry(system, kind);
+    const codec = entry === undefined ? null : this.codecs!.codec(entry.id);
+    const data = checkCatalogued(entry, event, catalogue.validate, catalogue.uncatalogued, codec !== null);
+    this.#data = data;
+    if (codec !== null) {
+      const length = encoder.measureSend(system, kind, path, data, max, codec, COMPILED_TAG + entry!.id);
+      if (length >= 0) {
+        this.#length = length;
+        return;
+      }
+      if (catalogue.validate !== "off") {
+        const fault = shapeFault(entry!.shape!, data) ?? { path: [], message: "does not fit its schema" };
+        throw faultError("data", fault);
+      }
+    }
+    this.#length = encoder.measureSend(system, kind, path, data, max);
   }
 
   #full(): boolean {

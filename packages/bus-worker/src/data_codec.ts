@@ -23,6 +23,17 @@ import { utf8Slice } from "./fast_buffer.js";
  */
 export const DataTag = { none: 0, string: 1, msgpack: 2, bytes: 3, v8: 4 } as const;
 
+/**
+ * A tag at or above this names a compiled codec (compiled_codec.ts): the catalogue entry whose id
+ * is `tag - COMPILED_TAG`, so compiled and generic records share one ring and one order.
+ */
+export const COMPILED_TAG = 16;
+
+/** Decodes what a compiled codec wrote; the catalogue's codecs on the reading thread. */
+export interface CompiledDecoder {
+  decode(tag: number, bytes: Buffer, start: number): unknown;
+}
+
 const MAX_DEPTH = 64;
 
 export const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -125,8 +136,42 @@ export function encodeObjectData(data: unknown): Uint8Array {
   return serialized;
 }
 
+/** The tag of what encodeGenericData() returned last. */
+export let genericTag: number = DataTag.none;
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Any value as the generic codec carries it (a generic part of a compiled codec): the bytes, with
+ * `genericTag` set. A string with lone surrogates goes through v8.serialize: UTF-8 cannot carry it.
+ */
+export function encodeGenericData(data: unknown): Uint8Array {
+  if (data === undefined) {
+    genericTag = DataTag.none;
+    return NO_BYTES;
+  }
+  if (typeof data === "string" && (data as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    genericTag = DataTag.string;
+    return Buffer.from(data);
+  }
+  const bytes = typeof data === "string" ? serialize(data) : encodeObjectData(data);
+  genericTag = typeof data === "string" ? DataTag.v8 : encodedTag;
+  return bytes;
+}
+
 /** Decodes data bytes of a delivered event, `bytes[start, end)`. */
-export function decodeData(tag: number, bytes: Buffer, start: number, end: number): unknown {
+export function decodeData(
+  tag: number,
+  bytes: Buffer,
+  start: number,
+  end: number,
+  codecs: CompiledDecoder | null,
+): unknown {
+  if (tag >= COMPILED_TAG) {
+    if (codecs === null)
+      throw new Error("threadbus: a catalogued event reached a thread without the catalogue");
+    return codecs.decode(tag, bytes, start);
+  }
   switch (tag) {
     case DataTag.string:
       return utf8Slice(bytes, start, end);

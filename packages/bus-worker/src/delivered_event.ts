@@ -1,10 +1,14 @@
 import { inspect } from "node:util";
 import type { BusEvent } from "@threadbus/core";
-import { decodeData } from "./data_codec.js";
+import { type CompiledDecoder, decodeData } from "./data_codec.js";
 
-/** Counts, per subscription, how often a lazily decoded `data` was actually read. */
+/**
+ * Counts, per subscription, how often a lazily decoded `data` was actually read; carries the
+ * thread's compiled codecs too (one shared object, so an event holds no extra field for them).
+ */
 export interface DataReads {
   reads: number;
+  readonly codecs: CompiledDecoder | null;
 }
 
 /** One descriptor for every event: V8 then shares one hidden class between them (~0.1 µs to define). */
@@ -69,7 +73,7 @@ export class DeliveredEvent<D = unknown> implements BusEvent<D> {
       const bytes = this.#bytes;
       if (bytes !== null) {
         this.#reads.reads++;
-        this.#value = decodeData(this.#tag, bytes, this.#start, this.#end);
+        this.#value = decodeData(this.#tag, bytes, this.#start, this.#end, this.#reads.codecs);
         this.#bytes = null;
       }
       return this.#value;

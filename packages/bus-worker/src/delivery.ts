@@ -1,7 +1,7 @@
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import type { BusEvent, OverflowPolicy } from "@threadbus/core";
 import { BODY_DATA_BYTES, BODY_PATH_BYTES, BODY_TAG, type BodyNames, pathStart } from "./codec.js";
-import { DataTag, decodeData } from "./data_codec.js";
+import { type CompiledDecoder, DataTag, decodeData } from "./data_codec.js";
 import { type DataReads, DeliveredEvent } from "./delivered_event.js";
 import { utf8Slice } from "./fast_buffer.js";
 
@@ -430,9 +430,18 @@ export class DeliveryReader {
   /** Lazy or eager `data`: see SAMPLE_EVENTS. */
   #eagerLeft = 0;
   #lazyMade = 0;
-  readonly #reads: DataReads = { reads: 0 };
+  readonly #reads: DataReads;
+  readonly #codecs: CompiledDecoder | null;
 
-  constructor(buffer: SharedArrayBuffer, port: MessagePort, names: BodyNames, wakeDispatcher: () => void) {
+  constructor(
+    buffer: SharedArrayBuffer,
+    port: MessagePort,
+    names: BodyNames,
+    codecs: CompiledDecoder | null,
+    wakeDispatcher: () => void,
+  ) {
+    this.#codecs = codecs;
+    this.#reads = { reads: 0, codecs };
     this.#ring = views(buffer);
     this.#mask = this.#ring.capacity - 1;
     this.#port = port;
@@ -629,7 +638,7 @@ export class DeliveryReader {
         system: names.system,
         kind: names.kind,
         path,
-        data: decodeData(tag, text, pathEnd, dataEnd) as D,
+        data: decodeData(tag, text, pathEnd, dataEnd, this.#codecs) as D,
       };
     this.#lazyMade++;
     return new DeliveredEvent<D>(names.system, names.kind, path, text, pathEnd, dataEnd, tag, this.#reads);

@@ -1,11 +1,26 @@
-import { DEFAULT_MAX_SUBSCRIBERS, type Logger, loggerSchema, parseOptions } from "@threadbus/core";
+import {
+  type CatalogueOptions,
+  catalogueSchema,
+  DEFAULT_MAX_SUBSCRIBERS,
+  type Logger,
+  loggerSchema,
+  parseOptions,
+  type ResolvedCatalogue,
+  resolveCatalogueOptions,
+  uncataloguedSchema,
+  validateModeSchema,
+} from "@threadbus/core";
 import { z } from "zod";
 import { Ring } from "./ring.js";
 
 /** What send() does when the ring has no room. */
 export type OnFull = "wait" | "throw" | "drop";
 
-export interface WorkerBusOptions {
+/**
+ * `events`, `validate` and `uncatalogued` are the catalogue options of the in-thread Bus (see
+ * defineEvents in @threadbus/core); attached threads pass the same catalogue to attach().
+ */
+export interface WorkerBusOptions extends CatalogueOptions {
   /** Ring size in bytes, a power of two from 1 KiB to 256 MiB. Default 4 MiB. A record may take a quarter of it. */
   ringBytes?: number;
   /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 4096. */
@@ -44,6 +59,7 @@ export interface ResolvedWorkerBusOptions {
   slowSubscriberMs: number;
   unblockAfterMs: number;
   logger: Logger;
+  catalogue: ResolvedCatalogue;
 }
 
 const schema = z
@@ -74,6 +90,9 @@ const schema = z
       .max(60_000, "must be an integer from 100 to 60000")
       .optional(),
     logger: loggerSchema.optional(),
+    events: catalogueSchema.optional(),
+    validate: validateModeSchema.optional(),
+    uncatalogued: uncataloguedSchema.optional(),
   })
   .strict();
 
@@ -89,5 +108,6 @@ export function resolveWorkerBusOptions(options: WorkerBusOptions | undefined): 
     slowSubscriberMs: parsed.slowSubscriberMs ?? 5000,
     unblockAfterMs: parsed.unblockAfterMs ?? 3000,
     logger: parsed.logger ?? console,
+    catalogue: resolveCatalogueOptions(parsed),
   };
 }

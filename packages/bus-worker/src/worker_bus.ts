@@ -3,9 +3,11 @@ import { once } from "node:events";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import {
   BusClosedError,
+  type CatalogueLike,
   InvalidOptionsError,
   resolveStopOptions,
   type StopOptions,
+  type Untyped,
   WorkerFailedError,
 } from "@threadbus/core";
 import { type Remote, wrap } from "comlink";
@@ -47,7 +49,7 @@ const STOP_GRACE_MS = 2000;
  * dispatcher worker drains it in order and copies matched events into each subscription's own
  * shared-memory ring. The same EventBus API and rules as the in-thread Bus.
  */
-export class WorkerBus extends BusClient {
+export class WorkerBus<C extends CatalogueLike = Untyped> extends BusClient<C> {
   readonly #worker: Worker;
   readonly #admin: Remote<AdminApi>;
   readonly #adminPort: MessagePort;
@@ -66,7 +68,7 @@ export class WorkerBus extends BusClient {
     admin: MessagePort,
     options: ReturnType<typeof resolveWorkerBusOptions>,
   ) {
-    super(config, control, options.logger);
+    super(config, control, options.logger, options.catalogue);
     this.#worker = worker;
     this.#adminPort = admin;
     this.#admin = wrap<AdminApi>(nodeEndpoint(admin));
@@ -86,7 +88,10 @@ export class WorkerBus extends BusClient {
   }
 
   /** Starts the dispatcher worker; resolves once it runs. Throws InvalidOptionsError for bad options. */
-  static async start(options?: WorkerBusOptions): Promise<WorkerBus> {
+  static start<C extends CatalogueLike>(options: WorkerBusOptions & { events: C }): Promise<WorkerBus<C>>;
+  static start(options?: WorkerBusOptions): Promise<WorkerBus>;
+  /** With `events`, the bus is typed by that catalogue (see defineEvents in @threadbus/core). */
+  static async start<C extends CatalogueLike = Untyped>(options?: WorkerBusOptions): Promise<WorkerBus<C>> {
     const resolved = resolveWorkerBusOptions(options);
     const layout = sharedLayout(
       resolved.ringBytes,
@@ -112,14 +117,17 @@ export class WorkerBus extends BusClient {
       nonce,
       onFull: resolved.onFull,
       maxWaitMs: resolved.maxWaitMs,
+      catalogue: resolved.catalogue.events?.fingerprint(),
+      validate: resolved.catalogue.validate,
+      uncatalogued: resolved.catalogue.uncatalogued,
     };
     const worker = new Worker(new URL("./dispatcher_worker.js", import.meta.url), {
       workerData,
       transferList: [control.port2, admin.port2],
     });
-    let bus: WorkerBus;
+    let bus: WorkerBus<C>;
     try {
-      bus = new WorkerBus(config, control.port1, worker, admin.port1, resolved);
+      bus = new WorkerBus<C>(config, control.port1, worker, admin.port1, resolved);
     } catch (error) {
       await worker.terminate();
       throw error;
@@ -163,6 +171,9 @@ export class WorkerBus extends BusClient {
       nonce,
       onFull: this.config.onFull,
       maxWaitMs: this.config.maxWaitMs,
+      catalogue: this.config.catalogue,
+      validate: this.config.validate,
+      uncatalogued: this.config.uncatalogued,
       port: channel.port1,
     };
   }

@@ -1,6 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { BusEvent, Subscription, SubscriptionStats } from "@threadbus/core";
 import type { BodyNames } from "./codec.js";
+import type { CompiledDecoder } from "./data_codec.js";
 import { DeliveryReader, deliveryBufferSize, deliveryCounters } from "./delivery.js";
 
 /** What a subscription needs from the bus client that owns it. */
@@ -8,6 +9,8 @@ export interface SubscriptionOwner {
   unsubscribe(id: string): Promise<boolean>;
   forget(id: string): void;
   readonly names: BodyNames;
+  /** The thread's compiled codecs (catalogued events); null without a catalogue. */
+  readonly codecs: CompiledDecoder | null;
   wakeDispatcher(): void;
 }
 
@@ -60,7 +63,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D> {
     this.kind = kind;
     this.#ring = ring;
     this.#owner = owner;
-    this.#reader = new DeliveryReader(ring, port, owner.names, () => owner.wakeDispatcher());
+    this.#reader = new DeliveryReader(ring, port, owner.names, owner.codecs, () => owner.wakeDispatcher());
     this.#reportEvery = Math.max(1, deliveryBufferSize(ring) >> 2);
   }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { CatalogueLike, SubscribedEvent, Untyped } from "../catalogue_types.js";
 import { AbortError, BusClosedError, InvalidOptionsError, TimeoutError } from "../errors.js";
 import type { BusEvent } from "../event.js";
 import { abortSignalSchema, assertEventBus, parseOptions, timeoutMsSchema } from "../options.js";
@@ -16,18 +17,18 @@ const prepareOptionsSchema = z.strictObject({
   signal: abortSignalSchema.optional(),
 });
 
-export interface AwaitResult<D = unknown> {
-  event: BusEvent<D>;
+export interface AwaitResult<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> {
+  event: E;
   /** The kind is `accept`, or ends with `.accept` / `.accepted`, and the data carries no error. */
   accepted: boolean;
   /** An error carried by the event's data (`data.error`, a string or `{ message }`). */
   error?: Error;
 }
 
-export interface Waiter<D = unknown> {
+export interface Waiter<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> {
   readonly path: string;
   /** Resolves with the first matching event for this path; rejects with TimeoutError or AbortError. */
-  wait(): Promise<AwaitResult<D>>;
+  wait(): Promise<AwaitResult<D, E>>;
   /** Gives up waiting (the waiter rejects with AbortError). */
   cancel(): void;
 }
@@ -60,9 +61,14 @@ function carriedError(data: unknown): Error | undefined {
 /**
  * Waits for the answer to a request made through the bus: `prepare(path)` subscribes *before*
  * the triggering event is sent (so the answer cannot be missed), then `wait()` resolves with the
- * first event for that path. All waiters of one Awaiter share a single subscription.
+ * first event for that path. All waiters of one Awaiter share a single subscription. On a bus
+ * typed by a catalogue, the events waited for are the catalogued ones the patterns match.
  */
-export class Awaiter {
+export class Awaiter<
+  C extends CatalogueLike = Untyped,
+  S extends string = string,
+  K extends string = string,
+> {
   readonly #bus: EventBus;
   readonly #system: string;
   readonly #kind: string | undefined;
@@ -71,11 +77,11 @@ export class Awaiter {
   #closed = false;
 
   /** Throws InvalidOptionsError for something that is not a bus, InvalidPatternError for a bad pattern. */
-  constructor(bus: EventBus, system: string, kind?: string) {
+  constructor(bus: EventBus<C>, system: S, kind?: K) {
     assertEventBus(bus);
     compilePattern(system);
     if (kind !== undefined) compilePattern(kind);
-    this.#bus = bus;
+    this.#bus = bus as unknown as EventBus;
     this.#system = system;
     this.#kind = kind;
   }
@@ -84,7 +90,10 @@ export class Awaiter {
    * Subscribes (once per Awaiter) and registers a waiter for `path`. Await it before sending the
    * trigger. Rejects with BusClosedError at once once the bus is stopped (no answer can come).
    */
-  async prepare<D = unknown>(path: string, options?: PrepareOptions): Promise<Waiter<D>> {
+  async prepare<D = unknown>(
+    path: string,
+    options?: PrepareOptions,
+  ): Promise<Waiter<D, SubscribedEvent<C, S, K, D>>> {
     if (this.#closed) throw new BusClosedError("awaiter is closed");
     if (typeof path !== "string") throw new InvalidOptionsError("path: must be a string", "path");
     const parsed = parseOptions(prepareOptionsSchema, options);
@@ -133,7 +142,7 @@ export class Awaiter {
     waiters.add(pending);
     return {
       path,
-      wait: () => result as Promise<AwaitResult<D>>,
+      wait: () => result as unknown as Promise<AwaitResult<D, SubscribedEvent<C, S, K, D>>>,
       cancel: () => pending.reject(new AbortError("wait cancelled")),
     };
   }

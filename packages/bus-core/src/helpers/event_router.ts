@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { CatalogueLike, Untyped } from "../catalogue_types.js";
 import type { BusEvent } from "../event.js";
 import { assertEventBus, loggerSchema, parseOptions, subscribeOptionsSchema } from "../options.js";
 import type { EventBus, Logger, SubscribeOptions } from "../types.js";
@@ -10,9 +11,9 @@ export interface RoutePattern {
   kind?: string;
 }
 
-export interface EventHandlerObject<D = unknown> {
+export interface EventHandlerObject<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> {
   pattern(): RoutePattern;
-  handle(event: BusEvent<D>): void | Promise<void>;
+  handle(event: E): void | Promise<void>;
   /** Per-handler subscription options (buffer, overflow, path filter). */
   options?: SubscribeOptions;
 }
@@ -53,7 +54,10 @@ export class EventRouter {
   }
 
   /** Validates everything before it subscribes anything (InvalidOptionsError naming the option). */
-  static async start(bus: EventBus, options: EventRouterOptions): Promise<EventRouter> {
+  static async start<C extends CatalogueLike = Untyped>(
+    bus: EventBus<C>,
+    options: EventRouterOptions,
+  ): Promise<EventRouter> {
     assertEventBus(bus);
     const parsed = parseOptions(routerOptionsSchema, options);
     parsed.handlers.forEach((handler, i) => {
@@ -72,10 +76,16 @@ export class EventRouter {
           handler.pattern(),
           `options.handlers.${i}.pattern()`,
         );
-        const subscriber = await Subscriber.start(bus, system, kind, (event) => handler.handle(event), {
-          ...handler.options,
-          logger,
-        });
+        const subscriber = await Subscriber.start(
+          bus as unknown as EventBus,
+          system,
+          kind,
+          (event) => handler.handle(event),
+          {
+            ...handler.options,
+            logger,
+          },
+        );
         subscribers.push(subscriber);
       }
     } catch (error) {

@@ -1,9 +1,12 @@
+import type { CatalogueLike, SubscribedEvent, Untyped } from "../catalogue_types.js";
 import { InvalidOptionsError } from "../errors.js";
 import type { BusEvent } from "../event.js";
 import { assertEventBus, loggerSchema, parseOptions, subscribeOptionsSchema } from "../options.js";
 import type { EventBus, Logger, SubscribeOptions, Subscription } from "../types.js";
 
-export type EventHandler<D = unknown> = (event: BusEvent<D>) => void | Promise<void>;
+export type EventHandler<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> = (
+  event: E,
+) => void | Promise<void>;
 
 export interface SubscriberOptions extends SubscribeOptions {
   /** Where handler errors go; default console. */
@@ -17,31 +20,45 @@ export const subscriberOptionsSchema = subscribeOptionsSchema.extend({ logger: l
  * order (an async handler is awaited before the next event); a handler that throws is logged and
  * the subscriber goes on, so one bad event never stops the stream.
  */
-export class Subscriber<D = unknown> {
-  readonly subscription: Subscription<D>;
+export class Subscriber<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> {
+  readonly subscription: Subscription<D, E>;
   /** Resolves when the loop has ended (after close(), bus stop, or the subscription's signal). */
   readonly done: Promise<void>;
   #handled = 0;
   #failed = 0;
 
-  private constructor(subscription: Subscription<D>, handler: EventHandler<D>, logger: Logger) {
+  private constructor(subscription: Subscription<D, E>, handler: EventHandler<D, E>, logger: Logger) {
     this.subscription = subscription;
     this.done = this.#loop(handler, logger);
   }
 
-  static async start<D = unknown>(
-    bus: EventBus,
-    system: string,
-    kind: string | undefined,
-    handler: EventHandler<D>,
+  /**
+   * On a bus typed by a catalogue, the handler's event is the union of the catalogued events the
+   * patterns match (see SubscribedEvent).
+   */
+  static async start<
+    D = unknown,
+    C extends CatalogueLike = Untyped,
+    S extends string = string,
+    K extends string = string,
+  >(
+    bus: EventBus<C>,
+    system: S,
+    kind: K | undefined,
+    handler: EventHandler<D, SubscribedEvent<C, S, K, D>>,
     options?: SubscriberOptions,
-  ): Promise<Subscriber<D>> {
+  ): Promise<Subscriber<D, SubscribedEvent<C, S, K, D>>> {
     assertEventBus(bus);
     if (typeof handler !== "function") {
       throw new InvalidOptionsError(`handler: must be a function, got ${typeof handler}`, "handler");
     }
     const { logger = console, ...subscribeOptions } = parseOptions(subscriberOptionsSchema, options);
-    const subscription = await bus.subscribe<D>(system, kind, subscribeOptions);
+    const untyped = bus as unknown as EventBus;
+    const subscription = (await untyped.subscribe<D>(
+      system,
+      kind,
+      subscribeOptions,
+    )) as unknown as Subscription<D, SubscribedEvent<C, S, K, D>>;
     return new Subscriber(subscription, handler, logger);
   }
 
@@ -64,9 +81,9 @@ export class Subscriber<D = unknown> {
     await this.done;
   }
 
-  async #loop(handler: EventHandler<D>, logger: Logger): Promise<void> {
+  async #loop(handler: EventHandler<D, E>, logger: Logger): Promise<void> {
     const subscription = this.subscription;
-    const fail = (event: BusEvent<D>, error: unknown) => {
+    const fail = (event: E, error: unknown) => {
       this.#failed++;
       logger.error(
         `threadbus: handler of ${subscription.id} failed on ${event.system} ${event.kind} '${event.path}'`,

@@ -1,4 +1,11 @@
-import { AbortError, type BusEvent, type EventBus, InvalidOptionsError } from "@threadbus/core";
+import {
+  AbortError,
+  type BusEvent,
+  type CatalogueLike,
+  type EventBus,
+  InvalidOptionsError,
+  type Untyped,
+} from "@threadbus/core";
 import { Piscina } from "piscina";
 import { type PoolSubscribeOptions, resolvePoolOptions } from "./options.js";
 import { PoolSubscription } from "./pool_subscription.js";
@@ -9,8 +16,9 @@ import { PoolSubscription } from "./pool_subscription.js";
  * Options are validated before anything starts (InvalidOptionsError, code "INVALID_OPTIONS"); a
  * bad pattern rejects with the bus's InvalidPatternError and leaves no pool behind.
  */
-export async function subscribePool<D = unknown, R = unknown>(
-  bus: EventBus,
+export async function subscribePool<D = unknown, R = unknown, C extends CatalogueLike = Untyped>(
+  // A catalogued bus is taken as it is; the pool's tasks see plain BusEvent<D>s.
+  bus: EventBus<C>,
   system: string,
   kind: string | undefined,
   options: PoolSubscribeOptions<D, R>,
@@ -20,7 +28,8 @@ export async function subscribePool<D = unknown, R = unknown>(
     throw new AbortError("subscribePool aborted", { cause: resolved.signal.reason });
   // The pool buffers in front of piscina (see PoolSubscription), so the bus subscription is always
   // "block": the pool's overflow policy is applied once, by the pool, and counted there.
-  const subscription = await bus.subscribe<D>(system, kind, {
+  const untyped = bus as unknown as EventBus;
+  const subscription = await untyped.subscribe<D>(system, kind, {
     bufferSize: resolved.busBufferSize,
     overflow: "block",
     ...(resolved.path !== undefined ? { path: resolved.path } : {}),
@@ -40,5 +49,5 @@ export async function subscribePool<D = unknown, R = unknown>(
     (wrapped as { cause?: unknown }).cause = error;
     throw wrapped;
   }
-  return new PoolSubscription<D, R>(bus, subscription, pool, resolved);
+  return new PoolSubscription<D, R>(untyped, subscription, pool, resolved);
 }
