@@ -35,7 +35,11 @@ const indexOptionsSchema = z.strictObject({
 interface Route<T> {
   readonly buckets: PathBucket<T>[];
   all: IndexEntry<T>[] | null;
+  /** No bucket has a path filter: route() answers with `all`, with no array built per event. */
+  pathless: boolean | null;
 }
+
+const isPathless = <T>(bucket: PathBucket<T>): boolean => bucket.unfiltered.length === bucket.size;
 
 const NO_ENTRIES: readonly never[] = Object.freeze([]);
 
@@ -228,11 +232,16 @@ export class SubscriptionIndex<T> {
    * never changes it.
    */
   route(system: string, kind: string, path: string): readonly IndexEntry<T>[] {
-    const buckets = this.#route(system, kind).buckets;
+    const route = this.#route(system, kind);
+    const buckets = route.buckets;
     let result: readonly IndexEntry<T>[];
+    route.pathless ??= buckets.every(isPathless);
     if (buckets.length === 1) result = buckets[0]!.matching(path);
     else if (buckets.length === 0) result = NO_ENTRIES;
-    else {
+    else if (route.pathless) {
+      route.all ??= allEntries(buckets);
+      result = route.all;
+    } else {
       const out: IndexEntry<T>[] = [];
       for (const bucket of buckets) bucket.collect(path, out);
       if (out.length > 1) out.sort(bySeq);
@@ -255,7 +264,7 @@ export class SubscriptionIndex<T> {
       this.#hits++;
       return cached;
     }
-    const route: Route<T> = { buckets: this.#compute(system, kind), all: null };
+    const route: Route<T> = { buckets: this.#compute(system, kind), all: null, pathless: null };
     this.#misses++;
     if (this.#cacheSize === 0) return route;
     while (this.#cached >= this.#cacheSize) {
