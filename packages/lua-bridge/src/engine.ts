@@ -15,7 +15,7 @@ import type {
   ProcessCounters,
 } from "./protocol.js";
 import { Relay } from "./relay.js";
-import type { SharedState } from "./shared_state.js";
+import type { Place, SharedState } from "./shared_state.js";
 import { globProblem, patternProblem } from "./subscription_limits.js";
 
 /** What the Lua scheduler (scheduler.lua) offers JS. */
@@ -173,6 +173,11 @@ export class Engine {
     const relay = this.#relay;
     const index = config.index;
     const processes = this.#processes;
+    // Why a pid cannot take a message or a terminate: never handed out, or its process ended.
+    const refusal = (pid: number, place: Place): string | undefined => {
+      if (pid < 1 || pid > shared.allocatedPids) return `no process ${pid}`;
+      return place.state === "ended" ? `process ${pid} has exited` : undefined;
+    };
     const live = (pid: number) => processes.live(pid);
     return {
       poll: (): string | undefined => {
@@ -239,9 +244,9 @@ export class Engine {
       // process.send to a process that is not running on this engine's Lua state (see the Lua
       // README, "Messages between processes"): never dropped without a word.
       post: (from: number, pid: number, topic: string, args: string): string | undefined => {
-        if (pid < 1 || pid > shared.allocatedPids) return `no process ${pid}`;
         const place = shared.place(pid);
-        if (place.state === "ended") return `process ${pid} has exited`;
+        const refused = refusal(pid, place);
+        if (refused !== undefined) return refused;
         if (place.state === "running" && place.engine === index) {
           // Its spawn is still on its way here: held until it starts, so it comes first.
           const held = this.#awaitingStart.get(pid);
@@ -256,8 +261,8 @@ export class Engine {
       },
       script: (id: string): string | undefined => this.#scripts.get(id),
       terminate: (pid: number): string | undefined => {
-        if (pid < 1 || pid > shared.allocatedPids) return `no process ${pid}`;
-        if (shared.place(pid).state === "ended") return `process ${pid} has exited`;
+        const refused = refusal(pid, shared.place(pid));
+        if (refused !== undefined) return refused;
         this.#send({ type: "terminate", pid });
         return undefined;
       },
