@@ -1,10 +1,11 @@
 import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
-import type { Subscription } from "@threadbus/core";
+import type { CatalogueLike, Subscription, Untyped } from "@threadbus/core";
 import { newEpoch } from "./envelope.js";
 import { NatsConnectError } from "./errors.js";
 import { Exporter } from "./exporter.js";
 import { Importer } from "./importer.js";
 import {
+  type BridgePattern,
   type CompiledFilter,
   matchesAny,
   type NatsBridgeOptions,
@@ -32,6 +33,8 @@ export interface NatsBridgeStats {
   filtered: number;
   /** Imports the local bus refused (closed or full). */
   refused: number;
+  /** Imports whose path or data did not fit the catalogue (option `events`, or the bus's check), skipped. */
+  invalid: number;
   /** Wire messages that failed to decode or validate, skipped. */
   badMessages: number;
   /** Own events seen on import and skipped (loop prevention). */
@@ -99,7 +102,11 @@ export class NatsBridge {
    * code NATS_CONNECT_FAILED), and resolves once the import subscriptions are registered on the
    * server and the export subscription on the local bus.
    */
-  static async start(options: NatsBridgeOptions): Promise<NatsBridge> {
+  static async start<
+    C extends CatalogueLike = Untyped,
+    const X extends readonly BridgePattern[] = readonly BridgePattern[],
+    const M extends readonly BridgePattern[] = readonly BridgePattern[],
+  >(options: NatsBridgeOptions<C, X, M>): Promise<NatsBridge> {
     const resolved = resolveBridgeOptions(options);
     let nc: NatsConnection;
     try {
@@ -151,6 +158,7 @@ export class NatsBridge {
       resyncs: tracker.resyncs,
       filtered: imported.filtered,
       refused: imported.refused,
+      invalid: imported.invalid,
       badMessages: imported.badMessages,
       echoes: imported.echoes,
       reexportsSkipped: this.#reexportsSkipped,

@@ -1,4 +1,4 @@
-import type { BusEvent, EventBus, Logger } from "@threadbus/core";
+import type { BusEvent, CatalogueEntry, EventBus, EventCatalogue, Logger } from "@threadbus/core";
 import { decodeMessage } from "./envelope.js";
 import { type CompiledFilter, matchesAny } from "./options.js";
 import { SequenceTracker } from "./sequence_tracker.js";
@@ -6,6 +6,8 @@ import { subjectFor } from "./subject.js";
 
 export interface ImporterOptions {
   readonly bus: EventBus;
+  /** Imported events are parsed against it before they are sent; null: the bus's own check only. */
+  readonly events: EventCatalogue | null;
   readonly prefix: string;
   /** This bridge's origin: messages carrying it are its own, never imported. */
   readonly origin: string;
@@ -24,6 +26,11 @@ export interface ImportCounters {
   filtered: number;
   /** Imports the local bus refused (closed or full). */
   refused: number;
+  /**
+   * Imports whose path or data did not fit the catalogue (the bridge's `events`, or the bus's own
+   * check at send), skipped and logged.
+   */
+  invalid: number;
   /** Wire messages that failed to decode or validate, skipped. */
   badMessages: number;
   /** Own events seen on import and skipped (loop prevention). */
@@ -39,7 +46,14 @@ const BAD_MESSAGE_LOG_LIMIT = 10;
  * patterns, and sends its events on the local bus. Never throws: a bad message is counted.
  */
 export class Importer {
-  readonly counters: ImportCounters = { imported: 0, filtered: 0, refused: 0, badMessages: 0, echoes: 0 };
+  readonly counters: ImportCounters = {
+    imported: 0,
+    filtered: 0,
+    refused: 0,
+    invalid: 0,
+    badMessages: 0,
+    echoes: 0,
+  };
   readonly tracker: SequenceTracker;
   readonly #options: ImporterOptions;
 
@@ -75,22 +89,46 @@ export class Importer {
       this.counters.filtered += verdict === "all" ? count : verdict.filter(Boolean).length;
       return;
     }
-    const { bus, imported } = this.#options;
+    const { bus, imported, events: catalogue } = this.#options;
     const counters = this.counters;
+    // One (system, kind) per message: its catalogue entry is looked up once for all its events.
+    const entry = catalogue?.entry(system, kind);
     for (let i = 0; i < count; i++) {
       if (verdict !== "all" && !verdict[i]) continue;
       const path = events[2 * i] as string;
-      const data = events[2 * i + 1];
+      let data = events[2 * i + 1];
+      if (entry !== undefined) {
+        const checked = checkImport(entry, path, data);
+        if (typeof checked === "string") {
+          this.#invalid(subject, checked);
+          continue;
+        }
+        data = checked.data;
+      }
       const event: BusEvent = data === undefined ? { system, kind, path } : { system, kind, path, data };
       imported?.add(event);
       let accepted: boolean;
       try {
         accepted = bus.send(event);
-      } catch {
+      } catch (error) {
+        // A catalogued bus refuses data that does not fit with INVALID_EVENT: not a full bus.
+        if ((error as { code?: unknown }).code === "INVALID_EVENT") {
+          this.#invalid(subject, (error as Error).message);
+          continue;
+        }
         accepted = false;
       }
       if (accepted) counters.imported++;
       else counters.refused++;
+    }
+  }
+
+  #invalid(subject: string, reason: string): void {
+    const count = ++this.counters.invalid;
+    if (count <= BAD_MESSAGE_LOG_LIMIT || count % 1000 === 0) {
+      this.#options.logger.warn(
+        `@threadbus/nats: skipped an imported event on '${subject}' that does not fit the catalogue: ${reason} (${count} so far)`,
+      );
     }
   }
 
@@ -102,4 +140,23 @@ export class Importer {
       );
     }
   }
+}
+
+/**
+ * An imported event's path and data parsed with the catalogue entry's zod schemas (refinements
+ * included, as `validate: "full"`): the data to send (zod's output), or why it does not fit.
+ */
+function checkImport(entry: CatalogueEntry, path: string, data: unknown): { data: unknown } | string {
+  if (entry.path !== undefined) {
+    const parsed = entry.path.safeParse(path);
+    if (!parsed.success) return `path: ${parsed.error.issues[0]?.message ?? "does not fit"}`;
+  }
+  if (entry.data === undefined) {
+    return data === undefined ? { data } : `data: ${entry.system} ${entry.kind} carries no data`;
+  }
+  const parsed = entry.data.safeParse(data);
+  if (parsed.success) return { data: parsed.data };
+  const issue = parsed.error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? "data" : `data.${issue.path.join(".")}`;
+  return `${where}: ${issue?.message ?? "does not fit"}`;
 }

@@ -9,7 +9,13 @@ export {
   type WireMessage,
 } from "./envelope.js";
 export { NatsConnectError } from "./errors.js";
-export type { BridgePattern, NatsBridgeOptions } from "./options.js";
+export type {
+  BridgedEvent,
+  BridgePattern,
+  CataloguedPattern,
+  CataloguedPatterns,
+  NatsBridgeOptions,
+} from "./options.js";
 export {
   encodeName,
   encodeToken,

@@ -1,13 +1,19 @@
 import type { NodeConnectionOptions } from "@nats-io/transport-node";
 import {
+  type CatalogueLike,
+  catalogueSchema,
   compilePattern,
   type EventBus,
+  type EventCatalogue,
   InvalidOptionsError,
   type Logger,
   loggerSchema,
   type OverflowPolicy,
   type Pattern,
   parseOptions,
+  type SubscribedEvent,
+  type TypedCatalogue,
+  type Untyped,
 } from "@threadbus/core";
 import { z } from "zod";
 import { isValidPrefix } from "./subject.js";
@@ -17,19 +23,66 @@ import { isValidPrefix } from "./subject.js";
  * `"registry.**"`. An object names a kind pattern too: `{ system: "registry", kind: "entry.*" }`
  * (kind omitted or "" = every kind). Both use the core pattern syntax.
  */
-export type BridgePattern = string | { system: string; kind?: string };
+export type BridgePattern = string | { readonly system: string; readonly kind?: string };
 
-export interface NatsBridgeOptions {
+type PatternSystem<P> = P extends string
+  ? P
+  : P extends { readonly system: infer S extends string }
+    ? S
+    : string;
+type PatternKind<P> = P extends string ? "" : P extends { readonly kind: infer K extends string } ? K : "";
+
+/**
+ * On a bus typed by a catalogue, a literal pattern that matches no catalogued event is a type
+ * error (it reads as this message); a pattern typed `string`, or any pattern on an untyped bus,
+ * passes. The same type-level matcher as subscribe(), so a bridge pattern means what a
+ * subscription with those patterns would receive.
+ */
+export type CataloguedPattern<C extends CatalogueLike, P> = [
+  SubscribedEvent<C, PatternSystem<P>, PatternKind<P>>,
+] extends [never]
+  ? "this pattern matches no event of the bus's catalogue"
+  : P;
+
+/** Each pattern of a list checked by CataloguedPattern. */
+export type CataloguedPatterns<C extends CatalogueLike, X extends readonly BridgePattern[]> = {
+  readonly [I in keyof X]: CataloguedPattern<C, X[I]>;
+};
+
+/** The events a list of bridge patterns lets through, on a bus typed by C (BusEvent when untyped). */
+export type BridgedEvent<C extends CatalogueLike, X extends readonly BridgePattern[]> = SubscribedEvent<
+  C,
+  PatternSystem<X[number]>,
+  PatternKind<X[number]>
+>;
+
+/**
+ * The bridge's options. On a bus typed by a catalogue (`new Bus({ events })`), the export and
+ * import patterns are checked against it (see CataloguedPattern) and `events` must be that
+ * catalogue.
+ */
+export interface NatsBridgeOptions<
+  C extends CatalogueLike = Untyped,
+  X extends readonly BridgePattern[] = readonly BridgePattern[],
+  M extends readonly BridgePattern[] = readonly BridgePattern[],
+> {
   /** The local bus: exports are read from it, imports are sent on it. */
-  bus: EventBus;
+  bus: EventBus<C>;
   /** NATS server URL(s), e.g. "nats://127.0.0.1:4222". */
   servers: string | string[];
   /** Subject prefix, literal tokens only. Default "threadbus". */
   prefix?: string;
   /** Local events to publish to NATS. */
-  export?: BridgePattern[];
+  export?: X & CataloguedPatterns<C, X>;
   /** Remote events to subscribe to and send on the local bus. */
-  import?: BridgePattern[];
+  import?: M & CataloguedPatterns<C, M>;
+  /**
+   * The catalogue (defineEvents()) imported events are checked against before they are sent on
+   * the local bus: path and data parsed with zod, as a bus with `validate: "full"` does. One that
+   * fails is counted in `stats().invalid` and logged, never sent. Give the bus's own catalogue;
+   * without it the bus's own check at send still applies (a refusal counts in `invalid` too).
+   */
+  events?: C extends TypedCatalogue ? C : EventCatalogue;
   /** This bridge's id, tagged on every export. Default: a random UUID. */
   origin?: string;
   /** Exports held while disconnected; past it they are dropped and counted. Default 10,000. */
@@ -79,6 +132,7 @@ export function matchesAny(filters: readonly CompiledFilter[], system: string, k
 
 export interface ResolvedBridgeOptions {
   bus: EventBus;
+  events: EventCatalogue | null;
   servers: string[];
   prefix: string;
   export: CompiledFilter[];
@@ -125,6 +179,7 @@ const schema = z.strictObject({
     .optional(),
   export: z.array(pattern).optional(),
   import: z.array(pattern).optional(),
+  events: catalogueSchema.optional(),
   origin: z
     .string()
     .regex(/^[\x21-\x7e]+$/, "must be a non-empty printable ASCII string")
@@ -141,7 +196,7 @@ const schema = z.strictObject({
   logger: loggerSchema.optional(),
 });
 
-function compileFilters(patterns: BridgePattern[], option: string): CompiledFilter[] {
+function compileFilters(patterns: readonly BridgePattern[], option: string): CompiledFilter[] {
   return patterns.map((entry, i) => {
     const system = typeof entry === "string" ? entry : entry.system;
     const kind = typeof entry === "string" ? "" : (entry.kind ?? "");
@@ -154,7 +209,9 @@ function compileFilters(patterns: BridgePattern[], option: string): CompiledFilt
 }
 
 /** Validates bridge options up front; throws InvalidOptionsError (code INVALID_OPTIONS) naming the option. */
-export function resolveBridgeOptions(options: NatsBridgeOptions): ResolvedBridgeOptions {
+export function resolveBridgeOptions<C extends CatalogueLike>(
+  options: NatsBridgeOptions<C, readonly BridgePattern[], readonly BridgePattern[]>,
+): ResolvedBridgeOptions {
   const data = parseOptions(schema, options);
   const exports = compileFilters(data.export ?? [], "options.export");
   const imports = compileFilters(data.import ?? [], "options.import");
@@ -166,6 +223,7 @@ export function resolveBridgeOptions(options: NatsBridgeOptions): ResolvedBridge
   }
   return {
     bus: data.bus,
+    events: data.events ?? null,
     servers: typeof data.servers === "string" ? [data.servers] : data.servers,
     prefix: data.prefix ?? "threadbus",
     export: exports,
