@@ -6,3 +6,4 @@ export { isLoopback, type MonitorOptions } from "./options.js";
 export { type Monitor, type MonitorStats, serveMonitor } from "./server.js";
 export type { MonitoredBus } from "./snapshot.js";
 export { TAIL_BUFFER, TAIL_EVENTS_PER_TICK, TAIL_TICK_MS, type TailCounters } from "./tail.js";
+export type { Jsonified, TailEvent } from "./tail_event.js";

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { InvalidOptionsError } from "@threadbus/core";
+import { type CatalogueLike, InvalidOptionsError, type TypedCatalogue } from "@threadbus/core";
 import { TOKEN_COOKIE, TokenCheck } from "./auth.js";
 import { type ConnectionCounters, deadlineCheckInterval, limitConnections } from "./connections.js";
 import * as endpoints from "./endpoints.js";
@@ -83,7 +83,18 @@ const JSON_ENDPOINTS: Record<string, JsonEndpoint> = {
  * an HTML page (/). Binds 127.0.0.1 by default; any other host needs a token. Options are checked
  * first: InvalidOptionsError (INVALID_OPTIONS) or MonitorTokenRequiredError (MONITOR_TOKEN_REQUIRED).
  */
-export async function serveMonitor(bus: MonitoredBus, options?: MonitorOptions): Promise<Monitor> {
+export function serveMonitor(bus: MonitoredBus, options?: MonitorOptions): Promise<Monitor>;
+/** A bus typed by a catalogue is served the same way: the monitor never relies on its types. */
+export function serveMonitor<C extends TypedCatalogue>(
+  bus: MonitoredBus<C>,
+  options?: MonitorOptions,
+): Promise<Monitor>;
+export async function serveMonitor<C extends CatalogueLike>(
+  typedBus: MonitoredBus<C>,
+  options?: MonitorOptions,
+): Promise<Monitor> {
+  // The monitor shows events, it never relies on their types: it holds the bus untyped.
+  const bus = typedBus as unknown as MonitoredBus;
   const candidate = bus as Partial<MonitoredBus> | null | undefined;
   if (typeof candidate?.inspect !== "function" || typeof candidate.stats !== "function")
     throw new InvalidOptionsError(

@@ -1,7 +1,10 @@
-import type { BusInspection, EventBus, InspectableBus } from "@threadbus/core";
+import type { BusInspection, CatalogueLike, EventBus, InspectableBus, Untyped } from "@threadbus/core";
 
-/** The bus the monitor serves: either bus (both have inspect() and the EventBus API). */
-export type MonitoredBus = EventBus & InspectableBus;
+/**
+ * The bus the monitor serves: either bus (both have inspect() and the EventBus API), typed by a
+ * catalogue or not. The monitor itself reads events as plain BusEvents.
+ */
+export type MonitoredBus<C extends CatalogueLike = Untyped> = EventBus<C> & InspectableBus;
 
 /** The bus could not answer (stopped, failed, or too slow): the request gets 503 with this message. */
 export class BusUnavailableError extends Error {

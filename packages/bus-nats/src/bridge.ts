@@ -1,5 +1,5 @@
 import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
-import type { CatalogueLike, Subscription, Untyped } from "@threadbus/core";
+import type { CatalogueLike, Subscription, TypedCatalogue } from "@threadbus/core";
 import { newEpoch } from "./envelope.js";
 import { NatsConnectError } from "./errors.js";
 import { Exporter } from "./exporter.js";
@@ -102,11 +102,16 @@ export class NatsBridge {
    * code NATS_CONNECT_FAILED), and resolves once the import subscriptions are registered on the
    * server and the export subscription on the local bus.
    */
-  static async start<
-    C extends CatalogueLike = Untyped,
+  static start(options: NatsBridgeOptions): Promise<NatsBridge>;
+  /** On a bus typed by a catalogue, the patterns and `events` are checked against it (see NatsBridgeOptions). */
+  static start<
+    C extends TypedCatalogue,
     const X extends readonly BridgePattern[] = readonly BridgePattern[],
     const M extends readonly BridgePattern[] = readonly BridgePattern[],
-  >(options: NatsBridgeOptions<C, X, M>): Promise<NatsBridge> {
+  >(options: NatsBridgeOptions<C, X, M>): Promise<NatsBridge>;
+  static async start<C extends CatalogueLike>(
+    options: NatsBridgeOptions<C, readonly BridgePattern[], readonly BridgePattern[]>,
+  ): Promise<NatsBridge> {
     const resolved = resolveBridgeOptions(options);
     let nc: NatsConnection;
     try {
