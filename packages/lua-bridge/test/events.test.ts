@@ -77,6 +77,34 @@ describe("events: subscribe and receive", () => {
     expect(lines.filter((line) => line.startsWith("plain"))).toEqual(["plain\tusers/2"]);
   });
 
+  it("routes per-entity paths through the index: 300 processes on their own path and a glob each get exactly theirs, in order", async () => {
+    const { bus, host } = await harness();
+    const entities = 300;
+    const count = 1500;
+    const target = (n: number) => (n * 7919 + 13) % entities;
+    const owed = new Map<number, number[]>();
+    for (let n = 0; n < count; n++) owed.set(target(n), [...(owed.get(target(n)) ?? []), n]);
+    // A glob with a literal prefix ("user/1*": user/1, user/10-19, user/100-199) beside the literal paths.
+    const globbed = [...Array(count).keys()].filter((n) => /^1\d*$/.test(String(target(n))));
+    const receive = (path: string, expected: number) => `
+      local sub = assert(events.subscribe("chat", "message", "${path}"))
+      local seen = {}
+      for i = 1, ${expected} do seen[i] = sub:receive().data.n end
+      return table.concat(seen, ",")
+    `;
+    const procs = [...Array(entities).keys()].map((entity) =>
+      host.spawn(receive(`user/${entity}`, owed.get(entity)?.length ?? 0)),
+    );
+    const glob = host.spawn(receive("user/1*", globbed.length));
+    await host.settled();
+    for (let n = 0; n < count; n++)
+      bus.send({ system: "chat", kind: "message", path: `user/${target(n)}`, data: { n } });
+    const results = await Promise.all(procs.map((proc) => proc.exited));
+    results.forEach((result, entity) => expect(result).toBe((owed.get(entity) ?? []).join(",")));
+    await expect(glob.exited).resolves.toBe(globbed.join(","));
+    expect(host.stats().delivered).toBe(count + globbed.length);
+  });
+
   it("delivers 10,000 events in order and losslessly to one process", async () => {
     const { bus, host } = await harness();
     const proc = host.spawn(`
