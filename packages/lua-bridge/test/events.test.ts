@@ -100,7 +100,7 @@ describe("events: subscribe and receive", () => {
     for (let n = 0; n < count; n++)
       bus.send({ system: "chat", kind: "message", path: `user/${target(n)}`, data: { n } });
     const results = await Promise.all(procs.map((proc) => proc.exited));
-    results.forEach((result, entity) => expect(result).toBe((owed.get(entity) ?? []).join(",")));
+    expect(results).toEqual(results.map((_, entity) => (owed.get(entity) ?? []).join(",")));
     await expect(glob.exited).resolves.toBe(globbed.join(","));
     expect(host.stats().delivered).toBe(count + globbed.length);
   });
