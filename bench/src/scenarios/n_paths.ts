@@ -10,6 +10,9 @@ export const PATH_SUBSCRIPTIONS = [100, 1_000, 10_000, 100_000] as const;
 export const pathCaseId = (subscriptions: number): string =>
   `n-paths-${subscriptions >= 1000 ? `${subscriptions / 1000}k` : subscriptions}`;
 
+/** Entities the "hot" case sends to, out of the most subscriptions. */
+const HOT_ENTITIES = 1000;
+
 /** The entity each event goes to: a fixed pseudo-random sequence, the same for every subject. */
 const TARGETS = 1 << 16;
 
@@ -69,10 +72,13 @@ class Tally {
   }
 }
 
-/** N entities (`user/<i>`), the entity of each event, and the event of each sequence number. */
-function workload(n: number) {
+/**
+ * N entities (`user/<i>`), the entity of each event, and the event of each sequence number. With
+ * `active` < N, events go to the first `active` entities only (the others stay subscribed, idle).
+ */
+function workload(n: number, active = n) {
   const paths = Array.from({ length: n }, (_, i) => `user/${i}`);
-  const order = targets(n);
+  const order = targets(active);
   const send = (seq: number): BusEvent => ({
     system: "chat",
     kind: "message",
@@ -92,8 +98,9 @@ async function busSubject(
   target: ReturnType<CaseRecorder["case"]>,
   n: number,
   count: number,
+  active = n,
 ) {
-  const { paths, order, send } = workload(n);
+  const { paths, order, send } = workload(n, active);
   await recorder.subject(target, {
     subject: "threadbus Bus",
     threadbus: true,
@@ -191,8 +198,9 @@ async function peerSubject(
     subject: string;
     make: (paths: readonly string[], tally: Tally) => (path: string, event: BusEvent) => void;
   },
+  active = n,
 ) {
-  const { paths, order, send } = workload(n);
+  const { paths, order, send } = workload(n, active);
   await recorder.subject(target, {
     subject: peer.subject,
     threadbus: false,
@@ -244,7 +252,7 @@ export const pathsScenario: Scenario = {
   id: "n-paths",
   title: "per-entity subscriptions: N literal paths on one (system, kind), in-thread",
   measures:
-    "Events/s through the in-thread Bus with N subscriptions of chat / message, each with its own literal path filter (user/<i>), every event sent to a pseudo-random entity, so each event matches exactly one subscription. threadbus: send() in a loop (flush every 1024), every subscription drained with for await; time from the first send to the last event received; afterwards each entity's handler must have received exactly the events sent to it. Beside it, the heap per idle subscription (heapUsed after global.gc(), before and after subscribing all N). Also the index alone (SubscriptionIndex.route() per event, no delivery; its own group, no ratios). Peers, the same events and checks, synchronous: a Map<path, handler> written by hand, and eventemitter3 with one listener per entity (event name = path).",
+    "Events/s through the in-thread Bus with N subscriptions of chat / message, each with its own literal path filter (user/<i>), every event sent to a pseudo-random entity, so each event matches exactly one subscription. threadbus: send() in a loop (flush every 1024), every subscription drained with for await; time from the first send to the last event received; afterwards each entity's handler must have received exactly the events sent to it. Beside it, the heap per idle subscription (heapUsed after global.gc(), before and after subscribing all N). Also the index alone (SubscriptionIndex.route() per event, no delivery; its own group, no ratios). Peers, the same events and checks, synchronous: a Map<path, handler> written by hand, and eventemitter3 with one listener per entity (event name = path). Last, a diagnostic case: the 100,000 subscriptions again, with events sent to 1,000 of them only (Bus and the Map peer): same index, same subscription count, a small working set.",
   async run(recorder: CaseRecorder) {
     const count = recorder.quick ? 100_000 : 1_000_000;
     // CI's quick run keeps only the two sizes the goals compare: 100,000 subscriptions take seconds to make.
@@ -258,5 +266,15 @@ export const pathsScenario: Scenario = {
       await routeSubject(recorder, target, n, count);
       for (const peer of PEERS) await peerSubject(recorder, target, n, count, peer);
     }
+    // The same 100,000 subscriptions, events to 1,000 of them: the index and the subscription
+    // count are those of the 100k case, the memory each event touches that of the 1k case. The
+    // gap between the two cases is the cost of waking consumers whose state is out of cache.
+    const most = PATH_SUBSCRIPTIONS[PATH_SUBSCRIPTIONS.length - 1]!;
+    const target = recorder.case(
+      `${pathCaseId(most)}-hot${HOT_ENTITIES / 1000}k`,
+      `${most.toLocaleString("en")} literal-path subscriptions, events to ${HOT_ENTITIES.toLocaleString("en")} of them, ${count.toLocaleString("en")} events`,
+    );
+    await busSubject(recorder, target, most, count, HOT_ENTITIES);
+    await peerSubject(recorder, target, most, count, PEERS[0]!, HOT_ENTITIES);
   },
 };
