@@ -266,7 +266,9 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
     if (this.#consumer !== null)
       return Promise.reject(new TypeError("next() called while a previous next() is pending"));
     BufferedSubscription.#waiting = this as unknown as BufferedSubscription<unknown>;
-    return new Promise(BufferedSubscription.#waitExecutor as never) as Promise<IteratorResult<BusEvent<D>>>;
+    return new Promise<IteratorResult<BusEvent<unknown>>>(BufferedSubscription.#waitExecutor) as Promise<
+      IteratorResult<BusEvent<D>>
+    >;
   }
 
   #deliverBatch(): void {
