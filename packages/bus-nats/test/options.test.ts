@@ -30,6 +30,7 @@ describe("NatsBridge.start options", () => {
     ["a zero sequenceWindow", { sequenceWindow: 0 }, "options.sequenceWindow"],
     ["an origin with spaces", { origin: "a b" }, "options.origin"],
     ["a logger without warn()", { logger: { error() {} } }, "options.logger"],
+    ["events that are not a catalogue", { events: { registry: {} } }, "options.events"],
   ];
   for (const [what, override, option] of bad) {
     it(`rejects ${what} with INVALID_OPTIONS naming ${option}`, async () => {
