@@ -1,69 +1,101 @@
 import { InvalidEventError } from "@threadbus/core";
 import type { CompiledCodec } from "./compiled_codec.js";
-import { DataTag, encodedTag, encodeObjectData } from "./data_codec.js";
-import { latin1Write, utf8Length, utf8Slice, utf8Write } from "./fast_buffer.js";
+import { encodedTag, encodeObjectData } from "./data_codec.js";
+import {
+  isAscii,
+  latin1Write,
+  SCAN_LIMIT,
+  utf8Bound,
+  utf8Length,
+  utf8Slice,
+  utf8Write,
+} from "./fast_buffer.js";
 import { NameCache } from "./name_cache.js";
 import type { NameTable } from "./names.js";
-import { FRAME_BYTES, RecordTooLargeError } from "./ring.js";
+import { RecordTooLargeError } from "./ring.js";
+import {
+  BODY_DATA_BYTES,
+  BODY_HEADER_BYTES,
+  BODY_KIND_BYTES,
+  BODY_KIND_ID,
+  BODY_PATH_BYTES,
+  BODY_SYSTEM_BYTES,
+  BODY_SYSTEM_ID,
+  BODY_TAG,
+  CONTROL_CLIENT,
+  CONTROL_HEADER_BYTES,
+  CONTROL_TOKEN,
+  DataTag,
+  OVERFLOW_CODES,
+  SEND_ABORT_SLOT,
+  SEND_BODY_WORD,
+  SEND_CLIENT,
+  SEND_HEADER_BYTES,
+  SUBSCRIBE_BUFFER,
+  SUBSCRIBE_HEADER_BYTES,
+  SUBSCRIBE_KIND,
+  SUBSCRIBE_NUMBER,
+  SUBSCRIBE_OVERFLOW,
+  SUBSCRIBE_PATH,
+  SUBSCRIBE_SYSTEM,
+} from "./shm/record_layout.js";
 
 /**
- * Records in the ring.
+ * Records in the ring: the encoder of send and control records and the readers of their bodies.
+ * Their layout (frame, header words, body) is in shm/record_layout.ts, re-exported here.
  *
- * A record is a frame (length, type: see Ring) and Int32 header words, then, for a send, the
- * event's body: its own header words, the names that are not interned, the path and the data as
- * opaque bytes. The dispatcher routes on the body's name ids (or inline names) and copies the
- * body untouched into each matching subscriber's delivery ring; subscribers decode it there.
+ * The dispatcher routes on a send body's name ids (or inline names) and copies the body
+ * untouched into each matching subscriber's delivery ring; subscribers decode it there.
  */
-
-/** Stop needs no record: it sets CLOSED_BIT on the ring's tail, which every thread sees at once. */
-export const RecordType = { send: 1, subscribe: 2, unsubscribe: 3, flush: 4, detach: 5 } as const;
-
-export const OVERFLOW_CODES = ["block", "drop-oldest", "drop-newest"] as const;
-
-/** Int32 header words of a send record, after the frame. */
-export const SEND_CLIENT = 2;
-export const SEND_ABORT_SLOT = 3;
-/** From here on a send record is copied verbatim into delivery rings. */
-export const SEND_BODY_WORD = 4;
-/** Body words: name ids (-1: inline), byte lengths of the inline names, the path and the data, the data's tag. */
-export const BODY_SYSTEM_ID = 0;
-export const BODY_KIND_ID = 1;
-export const BODY_SYSTEM_BYTES = 2;
-export const BODY_KIND_BYTES = 3;
-export const BODY_PATH_BYTES = 4;
-export const BODY_DATA_BYTES = 5;
-export const BODY_TAG = 6;
-export const BODY_HEADER_BYTES = 28;
-export const SEND_HEADER_BYTES = SEND_BODY_WORD * 4 + BODY_HEADER_BYTES;
-
-/** Control record header words (after the frame): client, token, then per type. */
-export const CONTROL_CLIENT = 2;
-export const CONTROL_TOKEN = 3;
-export const SUBSCRIBE_NUMBER = 4;
-export const SUBSCRIBE_BUFFER = 5;
-export const SUBSCRIBE_OVERFLOW = 6;
-export const SUBSCRIBE_SYSTEM = 7;
-export const SUBSCRIBE_KIND = 8;
-/** -1 when the subscription has no path filter. */
-export const SUBSCRIBE_PATH = 9;
-export const SUBSCRIBE_HEADER_BYTES = 40;
-export const CONTROL_HEADER_BYTES = 20;
+export {
+  BODY_DATA_BYTES,
+  BODY_HEADER_BYTES,
+  BODY_KIND_BYTES,
+  BODY_KIND_ID,
+  BODY_PATH_BYTES,
+  BODY_SYSTEM_BYTES,
+  BODY_SYSTEM_ID,
+  BODY_TAG,
+  CONTROL_CLIENT,
+  CONTROL_HEADER_BYTES,
+  CONTROL_TOKEN,
+  FRAME_BYTES,
+  OVERFLOW_CODES,
+  RecordType,
+  SEND_ABORT_SLOT,
+  SEND_BODY_WORD,
+  SEND_CLIENT,
+  SEND_HEADER_BYTES,
+  SUBSCRIBE_BUFFER,
+  SUBSCRIBE_HEADER_BYTES,
+  SUBSCRIBE_KIND,
+  SUBSCRIBE_NUMBER,
+  SUBSCRIBE_OVERFLOW,
+  SUBSCRIBE_PATH,
+  SUBSCRIBE_SYSTEM,
+} from "./shm/record_layout.js";
 
 /**
- * Writes a string into the ring. Measured into a SharedArrayBuffer, Node 20: a byte loop ~2 ns a
- * character, latin1Write ~57 ns and utf8Write ~96 ns a call for 64 characters. So short ASCII
- * goes byte by byte, longer ASCII through latin1Write (the same bytes for ASCII), the rest UTF-8.
+ * Writes a string of known UTF-8 length into the ring. Measured into a SharedArrayBuffer (Node
+ * 20, 2 vCPU): a byte loop ~4 ns a character, latin1Write ~60-90 ns and utf8Write ~70-120 ns a
+ * call up to 1,000 characters. So short ASCII goes byte by byte, longer ASCII through latin1Write
+ * (the same bytes for ASCII), the rest UTF-8.
  */
 function writeString(target: Buffer, value: string, at: number, byteLength: number): void {
   const length = value.length;
   if (byteLength !== length) utf8Write(target, value, at, byteLength);
-  else if (length <= 24) for (let i = 0; i < length; i++) target[at + i] = value.charCodeAt(i);
+  else if (length <= 16) for (let i = 0; i < length; i++) target[at + i] = value.charCodeAt(i);
   else latin1Write(target, value, at, length);
 }
 
+/** A data length measured as an upper bound (a long string): writeSend learns the real one. */
+const BOUND = -1;
+
 /**
- * Encodes records. A send is measured first (names interned, data encoded, lengths known), then
- * written straight into its claimed space in the ring: no scratch copy on the hot path. Control
+ * Encodes records. A send is measured first (names interned, data checked and sized), then
+ * written straight into its claimed space in the ring: no scratch copy on the hot path. A long
+ * string (or a compiled codec's long strings) is not read to be measured: the claim takes an
+ * upper bound, writeSend returns the real length and Ring.publish gives the rest back. Control
  * records are rare and go through a per-thread scratch buffer.
  */
 export class RecordEncoder {
@@ -76,6 +108,8 @@ export class RecordEncoder {
   #kindBytes = 0;
   #pathBytes = 0;
   #dataBytes = 0;
+  /** BOUND when #dataBytes is an upper bound, else 0. */
+  #dataExact = 0;
   #tag: number = DataTag.none;
   #encoded: Uint8Array | null = null;
   #codec: CompiledCodec | null = null;
@@ -89,11 +123,12 @@ export class RecordEncoder {
   }
 
   /**
-   * Measures a send and encodes its data; returns the record's length in bytes. Throws
-   * InvalidEventError for data the bus refuses, and RecordTooLargeError (naming the field that
-   * makes it too large) past `maxRecordBytes`. `writeSend` must follow with the same event.
+   * Measures a send and encodes its data; returns the bytes to claim for its record (exact, or
+   * an upper bound: see writeSend). Throws InvalidEventError for data the bus refuses, and
+   * RecordTooLargeError (naming the field that makes it too large) past `maxRecordBytes`.
+   * `writeSend` must follow with the same event.
    *
-   * With a compiled `codec` (a catalogued event), the data is measured by it and named by `tag`;
+   * With a compiled `codec` (a catalogued event), the data is sized by it and named by `tag`;
    * returns -1, encoding nothing, if the data does not fit the codec's shape.
    */
   measureSend(
@@ -108,15 +143,21 @@ export class RecordEncoder {
     let tag: number = DataTag.none;
     let encoded: Uint8Array | null = null;
     let dataBytes = 0;
+    let exact = 0;
     this.#codec = null;
     if (codec !== null) {
       dataBytes = codec.measure(data);
       if (dataBytes < 0) return -1;
       tag = codecTag;
       this.#codec = codec;
+      exact = BOUND;
     } else if (typeof data === "string") {
       tag = DataTag.string;
-      dataBytes = utf8Length(data);
+      if (data.length <= SCAN_LIMIT && isAscii(data)) dataBytes = data.length;
+      else {
+        dataBytes = utf8Bound(data);
+        exact = BOUND;
+      }
     } else if (data instanceof Uint8Array && data.constructor === Uint8Array) {
       if (data.buffer instanceof SharedArrayBuffer)
         throw new InvalidEventError("invalid event: data: a view of a SharedArrayBuffer is refused", "data");
@@ -134,10 +175,23 @@ export class RecordEncoder {
     this.#systemBytes = this.#systemId < 0 ? utf8Length(system) : 0;
     this.#kindBytes = this.#kindId < 0 ? utf8Length(kind) : 0;
     this.#pathBytes = utf8Length(path);
+    const fixed = SEND_HEADER_BYTES + this.#systemBytes + this.#kindBytes + this.#pathBytes;
+    if (exact === BOUND && fixed + dataBytes > maxRecordBytes) {
+      // The bound is too large a claim: size the data exactly (the compiled codec by writing it
+      // into scratch space, copied into the ring like generic bytes).
+      exact = 0;
+      if (this.#codec !== null) {
+        const scratch = Buffer.allocUnsafe(dataBytes);
+        encoded = scratch.subarray(0, this.#codec.write(scratch, 0, data));
+        this.#codec = null;
+        dataBytes = encoded.byteLength;
+      } else dataBytes = Buffer.byteLength(data as string);
+    }
     this.#tag = tag;
     this.#encoded = encoded;
     this.#dataBytes = dataBytes;
-    const length = SEND_HEADER_BYTES + this.#systemBytes + this.#kindBytes + this.#pathBytes + dataBytes;
+    this.#dataExact = exact;
+    const length = fixed + dataBytes;
     if (length > maxRecordBytes) {
       this.#encoded = null;
       throw new RecordTooLargeError(length, maxRecordBytes, this.#largestField());
@@ -145,7 +199,10 @@ export class RecordEncoder {
     return length;
   }
 
-  /** Writes the measured send at `offset` of the ring (frame excluded: Ring.publish writes it). */
+  /**
+   * Writes the measured send at `offset` of the ring (frame excluded: Ring.publish writes it).
+   * Returns the record's real length, at most the measured one: pass both to Ring.publish.
+   */
   writeSend(
     target: Buffer,
     words: Int32Array,
@@ -156,7 +213,7 @@ export class RecordEncoder {
     data: unknown,
     client: number,
     abortSlot: number,
-  ): void {
+  ): number {
     const base = offset >> 2;
     words[base + SEND_CLIENT] = client;
     words[base + SEND_ABORT_SLOT] = abortSlot;
@@ -166,7 +223,6 @@ export class RecordEncoder {
     words[body + BODY_SYSTEM_BYTES] = this.#systemBytes;
     words[body + BODY_KIND_BYTES] = this.#kindBytes;
     words[body + BODY_PATH_BYTES] = this.#pathBytes;
-    words[body + BODY_DATA_BYTES] = this.#dataBytes;
     words[body + BODY_TAG] = this.#tag;
     let at = offset + SEND_HEADER_BYTES;
     if (this.#systemId < 0) {
@@ -179,12 +235,17 @@ export class RecordEncoder {
     }
     writeString(target, path, at, this.#pathBytes);
     at += this.#pathBytes;
-    if (this.#codec !== null) this.#codec.write(target, at, data);
-    else if (this.#tag === DataTag.string) writeString(target, data as string, at, this.#dataBytes);
-    else if (this.#encoded !== null) {
+    let dataBytes = this.#dataBytes;
+    if (this.#codec !== null) dataBytes = this.#codec.write(target, at, data) - at;
+    else if (this.#tag === DataTag.string) {
+      if (this.#dataExact === BOUND) dataBytes = utf8Write(target, data as string, at, dataBytes);
+      else writeString(target, data as string, at, dataBytes);
+    } else if (this.#encoded !== null) {
       target.set(this.#encoded, at);
       this.#encoded = null;
     }
+    words[body + BODY_DATA_BYTES] = dataBytes;
+    return at + dataBytes - offset;
   }
 
   #largestField(): string {
@@ -331,5 +392,3 @@ export class RecordReader {
     ];
   }
 }
-
-export { FRAME_BYTES };
