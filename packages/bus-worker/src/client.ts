@@ -152,7 +152,7 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
   #roomWaits = 0;
   /** Resolved by the dispatcher's "space" message. */
   #spaceWaiters: Array<() => void> = [];
-  /** The length to claim for the send being enqueued (see RecordEncoder.measureSend), and its data. */
+  /** The measured length of the send being enqueued (see RecordEncoder.measureSend), and its data. */
   #length = 0;
   #data: unknown = undefined;
   /** The catalogue entry of the last (system, kind) sent, and its codec (see #measure). */
@@ -545,22 +545,12 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
       if (slot >= 0) this.#abortSlots.untake(slot);
       return offset === CLAIM_CLOSED ? 0 : CLAIM_FULL;
     }
-    const written = encoder.writeSend(
-      ring.buffer,
-      ring.words,
-      offset,
-      system,
-      kind,
-      path,
-      data,
-      client,
-      slot,
-    );
+    encoder.writeSend(ring.buffer, ring.words, offset, system, kind, path, data, client, slot);
     // Counted just before the publish, in straight-line code: a thread terminated in between
     // leaves a torn record that was never counted as sent, so sent == delivered + counted holds.
     counters[this.#mine + kClientSent]!++;
     counters[this.#mine + kClientPublished]!++;
-    if (ring.publish(offset, length, RecordType.send, written)) return 1;
+    if (ring.publish(offset, length, RecordType.send)) return 1;
     // The dispatcher gave up on this record (the thread stalled past unblockAfterMs): it is torn.
     counters[this.#mine + kClientSent]!--;
     counters[this.#mine + kClientPublished]!--;

@@ -1,15 +1,7 @@
 import { InvalidEventError } from "@threadbus/core";
 import type { CompiledCodec } from "./compiled_codec.js";
 import { encodedTag, encodeObjectData } from "./data_codec.js";
-import {
-  isAscii,
-  latin1Write,
-  SCAN_LIMIT,
-  utf8Bound,
-  utf8Length,
-  utf8Slice,
-  utf8Write,
-} from "./fast_buffer.js";
+import { latin1Write, SCAN_LIMIT, utf8Length, utf8Slice, utf8Write } from "./fast_buffer.js";
 import { NameCache } from "./name_cache.js";
 import type { NameTable } from "./names.js";
 import { RecordTooLargeError } from "./ring.js";
@@ -84,18 +76,13 @@ export {
 function writeString(target: Buffer, value: string, at: number, byteLength: number): void {
   const length = value.length;
   if (byteLength !== length) utf8Write(target, value, at, byteLength);
-  else if (length <= 16) for (let i = 0; i < length; i++) target[at + i] = value.charCodeAt(i);
+  else if (length <= SCAN_LIMIT) for (let i = 0; i < length; i++) target[at + i] = value.charCodeAt(i);
   else latin1Write(target, value, at, length);
 }
 
-/** A data length measured as an upper bound (a long string): writeSend learns the real one. */
-const BOUND = -1;
-
 /**
- * Encodes records. A send is measured first (names interned, data checked and sized), then
- * written straight into its claimed space in the ring: no scratch copy on the hot path. A long
- * string (or a compiled codec's long strings) is not read to be measured: the claim takes an
- * upper bound, writeSend returns the real length and Ring.publish gives the rest back. Control
+ * Encodes records. A send is measured first (names interned, data encoded, lengths known), then
+ * written straight into its claimed space in the ring: no scratch copy on the hot path. Control
  * records are rare and go through a per-thread scratch buffer.
  */
 export class RecordEncoder {
@@ -108,8 +95,6 @@ export class RecordEncoder {
   #kindBytes = 0;
   #pathBytes = 0;
   #dataBytes = 0;
-  /** BOUND when #dataBytes is an upper bound, else 0. */
-  #dataExact = 0;
   #tag: number = DataTag.none;
   #encoded: Uint8Array | null = null;
   #codec: CompiledCodec | null = null;
@@ -132,10 +117,9 @@ export class RecordEncoder {
   }
 
   /**
-   * Measures a send and encodes its data; returns the bytes to claim for its record (exact, or
-   * an upper bound: see writeSend). Throws InvalidEventError for data the bus refuses, and
-   * RecordTooLargeError (naming the field that makes it too large) past `maxRecordBytes`.
-   * `writeSend` must follow with the same event.
+   * Measures a send and encodes its data; returns the record's length in bytes. Throws
+   * InvalidEventError for data the bus refuses, and RecordTooLargeError (naming the field that
+   * makes it too large) past `maxRecordBytes`. `writeSend` must follow with the same event.
    *
    * With a compiled `codec` (a catalogued event), the data is sized by it and named by `tag`;
    * returns -1, encoding nothing, if the data does not fit the codec's shape.
@@ -152,21 +136,15 @@ export class RecordEncoder {
     let tag: number = DataTag.none;
     let encoded: Uint8Array | null = null;
     let dataBytes = 0;
-    let exact = 0;
     this.#codec = null;
     if (codec !== null) {
       dataBytes = codec.measure(data);
       if (dataBytes < 0) return -1;
       tag = codecTag;
       this.#codec = codec;
-      exact = BOUND;
     } else if (typeof data === "string") {
       tag = DataTag.string;
-      if (data.length <= SCAN_LIMIT && isAscii(data)) dataBytes = data.length;
-      else {
-        dataBytes = utf8Bound(data);
-        exact = BOUND;
-      }
+      dataBytes = utf8Length(data);
     } else if (data instanceof Uint8Array && data.constructor === Uint8Array) {
       if (data.buffer instanceof SharedArrayBuffer)
         throw new InvalidEventError("invalid event: data: a view of a SharedArrayBuffer is refused", "data");
@@ -191,23 +169,10 @@ export class RecordEncoder {
     this.#systemBytes = this.#systemId < 0 ? utf8Length(system) : 0;
     this.#kindBytes = this.#kindId < 0 ? utf8Length(kind) : 0;
     this.#pathBytes = utf8Length(path);
-    const fixed = SEND_HEADER_BYTES + this.#systemBytes + this.#kindBytes + this.#pathBytes;
-    if (exact === BOUND && fixed + dataBytes > maxRecordBytes) {
-      // The bound is too large a claim: size the data exactly (the compiled codec by writing it
-      // into scratch space, copied into the ring like generic bytes).
-      exact = 0;
-      if (this.#codec !== null) {
-        const scratch = Buffer.allocUnsafe(dataBytes);
-        encoded = scratch.subarray(0, this.#codec.write(scratch, 0, data));
-        this.#codec = null;
-        dataBytes = encoded.byteLength;
-      } else dataBytes = Buffer.byteLength(data as string);
-    }
     this.#tag = tag;
     this.#encoded = encoded;
     this.#dataBytes = dataBytes;
-    this.#dataExact = exact;
-    const length = fixed + dataBytes;
+    const length = SEND_HEADER_BYTES + this.#systemBytes + this.#kindBytes + this.#pathBytes + dataBytes;
     if (length > maxRecordBytes) {
       this.#encoded = null;
       throw new RecordTooLargeError(length, maxRecordBytes, this.#largestField());
@@ -215,10 +180,7 @@ export class RecordEncoder {
     return length;
   }
 
-  /**
-   * Writes the measured send at `offset` of the ring (frame excluded: Ring.publish writes it).
-   * Returns the record's real length, at most the measured one: pass both to Ring.publish.
-   */
+  /** Writes the measured send at `offset` of the ring (frame excluded: Ring.publish writes it). */
   writeSend(
     target: Buffer,
     words: Int32Array,
@@ -229,7 +191,7 @@ export class RecordEncoder {
     data: unknown,
     client: number,
     abortSlot: number,
-  ): number {
+  ): void {
     const base = offset >> 2;
     words[base + SEND_CLIENT] = client;
     words[base + SEND_ABORT_SLOT] = abortSlot;
@@ -239,6 +201,7 @@ export class RecordEncoder {
     words[body + BODY_SYSTEM_BYTES] = this.#systemBytes;
     words[body + BODY_KIND_BYTES] = this.#kindBytes;
     words[body + BODY_PATH_BYTES] = this.#pathBytes;
+    words[body + BODY_DATA_BYTES] = this.#dataBytes;
     words[body + BODY_TAG] = this.#tag;
     let at = offset + SEND_HEADER_BYTES;
     if (this.#systemId < 0) {
@@ -251,17 +214,12 @@ export class RecordEncoder {
     }
     writeString(target, path, at, this.#pathBytes);
     at += this.#pathBytes;
-    let dataBytes = this.#dataBytes;
-    if (this.#codec !== null) dataBytes = this.#codec.write(target, at, data) - at;
-    else if (this.#tag === DataTag.string) {
-      if (this.#dataExact === BOUND) dataBytes = utf8Write(target, data as string, at, dataBytes);
-      else writeString(target, data as string, at, dataBytes);
-    } else if (this.#encoded !== null) {
+    if (this.#codec !== null) this.#codec.write(target, at, data);
+    else if (this.#tag === DataTag.string) writeString(target, data as string, at, this.#dataBytes);
+    else if (this.#encoded !== null) {
       target.set(this.#encoded, at);
       this.#encoded = null;
     }
-    words[body + BODY_DATA_BYTES] = dataBytes;
-    return at + dataBytes - offset;
   }
 
   #largestField(): string {

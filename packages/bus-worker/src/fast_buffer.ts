@@ -60,16 +60,6 @@ export function isAscii(value: string): boolean {
 }
 
 /**
- * An upper bound of a string's UTF-8 bytes without reading it: 3 per UTF-16 unit (a surrogate
- * pair takes 4 for its 2 units; a lone surrogate, written as U+FFFD, 3). Buffer.byteLength costs
- * ~60 ns for 36 characters and ~150 ns for 1,000 here, so a long string is claimed by this bound
- * and written with utf8Write, which reports the real length (Ring.publish gives the rest back).
- */
-export function utf8Bound(value: string): number {
-  return 3 * value.length;
-}
-
-/**
  * UTF-8 byte length: a loop answers for short ASCII strings (the usual system/kind/path) without
  * a native call; longer strings ask Buffer.byteLength (~60 ns for 36 characters, where the loop
  * costs ~3 ns a character).

@@ -69,8 +69,6 @@ export class Ring {
   readonly capacity: number;
   readonly maxRecordBytes: number;
   readonly #mask: number;
-  /** Producer side: the tail position after this thread's last claim (publish may give some back). */
-  #claimEnd = 0;
 
   constructor(buffer: SharedArrayBuffer) {
     this.header = new Int32Array(buffer, 0, HEADER_WORDS);
@@ -112,8 +110,6 @@ export class Ring {
   /**
    * Producer: claims room for a record of `length` bytes (frame included) for `client`. Returns
    * the byte offset to write at, CLAIM_FULL, or CLAIM_CLOSED.
-   *
-   * `length` may be an upper bound: publish() then gives back what the record did not use.
    */
   tryClaim(length: number, client: number): number {
     if (length > this.maxRecordBytes) throw new RecordTooLargeError(length, this.maxRecordBytes);
@@ -130,8 +126,7 @@ export class Ring {
       // No cached head (Agrona's headCachePosition): positions are 30-bit here, and a cache left
       // stale by a gigabyte of other threads' records would wrap into a false "room".
       if (((tail - Atomics.load(header, kHead)) & POSITION_MASK) + needed > capacity) return CLAIM_FULL;
-      const end = (tail + needed) & POSITION_MASK;
-      if (Atomics.compareExchange(header, kTail, tail, end) !== tail) continue;
+      if (Atomics.compareExchange(header, kTail, tail, (tail + needed) & POSITION_MASK) !== tail) continue;
       const words = this.words;
       let at = index;
       if (padding !== 0) {
@@ -143,38 +138,19 @@ export class Ring {
       // loop edge), so a claim whose thread dies is seen with its size and owner, never as a hole.
       words[(at >> 2) + FRAME_TYPE_WORD] = -(client + 1);
       Atomics.store(words, at >> 2, -length);
-      this.#claimEnd = end;
       return at;
     }
   }
 
   /**
-   * Producer: publishes a claimed, written record of `length` bytes claimed at `offset`. Returns
-   * false if the consumer skipped it as torn meanwhile (the producer stalled past the deadline):
-   * the record is lost, and counted. Wakes a sleeping consumer.
-   *
-   * `written` (this thread's last claim only) is for a claim made with an upper bound: the record
-   * took only that many bytes. Its mark is cut down first (a CAS, so a torn skip is noticed), then
-   * the tail moves back if nobody claimed after it; else the unused bytes become a padding record.
+   * Producer: publishes a claimed, written record. Returns false if the consumer skipped it as
+   * torn meanwhile (the producer stalled past the deadline): the record is lost, and counted.
+   * Wakes a sleeping consumer.
    */
-  publish(offset: number, length: number, type: number, written = length): boolean {
+  publish(offset: number, length: number, type: number): boolean {
     const words = this.words;
-    const at = offset >> 2;
-    words[at + FRAME_TYPE_WORD] = type;
-    const slack = alignedRecordBytes(length) - alignedRecordBytes(written);
-    if (slack !== 0) {
-      if (Atomics.compareExchange(words, at, -length, -written) !== -length) return false;
-      const end = this.#claimEnd;
-      if (Atomics.compareExchange(this.header, kTail, end, (end - slack) & POSITION_MASK) !== end) {
-        // A later claim (or stop's CLOSED_BIT) holds the tail: pad, published before the record,
-        // so the consumer finds it complete when it gets there.
-        const pad = (offset + alignedRecordBytes(written)) >> 2;
-        words[pad + FRAME_TYPE_WORD] = PADDING_TYPE;
-        Atomics.store(words, pad, slack);
-      }
-    }
-    length = -(slack !== 0 ? written : length);
-    if (Atomics.compareExchange(words, at, length, written) !== length) return false;
+    words[(offset >> 2) + FRAME_TYPE_WORD] = type;
+    if (Atomics.compareExchange(words, offset >> 2, -length, length) !== -length) return false;
     this.wakeConsumer();
     return true;
   }
