@@ -51,7 +51,7 @@ export const FRAME_BYTES = 8;
 /** Records start on this boundary, so their frame words are aligned Int32s. */
 export const RECORD_ALIGNMENT = 8;
 
-/** The record type a wrap (or a shortened claim) leaves behind; the consumer skips it. */
+/** The record type a wrap leaves at the end of the ring; the consumer skips it. */
 export const PADDING_TYPE = 0x7fff_ffff;
 
 /** Stop needs no record: it sets CLOSED_BIT on the ring's tail, which every thread sees at once. */
