@@ -266,6 +266,15 @@ function memoryGoal(scenarios: readonly ScenarioResult[]): Goal {
   };
 }
 
+/** Issue 18: send() of a catalogued small object with room in the ring, in ns on the publishing thread. */
+function sendCostGoal(scenarios: readonly ScenarioResult[]): Goal {
+  const id = "s-send-catalogued";
+  const description = "(s) send() of a catalogued 64 B object with room in the ring: < 250 ns (issue 18)";
+  const value = measurement(scenarios, "s-send-cost-64", "threadbus WorkerBus catalogued send()")?.value;
+  if (value === undefined) return { id, description, ...NOT_RUN };
+  return { id, description, met: value < 250, actual: `${value.toFixed(0)} ns` };
+}
+
 /** The goals of issues 7, 12 and 22, judged from this run's figures on this machine. */
 export function judgeGoals(scenarios: readonly ScenarioResult[], machine: GoalMachine): Goal[] {
   const warm100k = measurement(scenarios, "c-match-100k-warm", "threadbus SubscriptionIndex.match")?.value;
@@ -297,6 +306,7 @@ export function judgeGoals(scenarios: readonly ScenarioResult[], machine: GoalMa
     ...scaleGoals(scenarios, machine),
     ...latencyGoals(scenarios),
     memoryGoal(scenarios),
+    sendCostGoal(scenarios),
     ratioGoal(
       scenarios,
       "k-vs-raw",

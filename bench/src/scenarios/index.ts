@@ -12,6 +12,7 @@ import { scaleScenario } from "./j_scale.js";
 import { natsScenario } from "./k_nats.js";
 import { monitorScenario } from "./l_monitor.js";
 import { pathsScenario } from "./n_paths.js";
+import { sendCostScenario } from "./s_send_cost.js";
 
 /** Every scenario, in the order they run and are reported. */
 export const scenarios: readonly Scenario[] = [
@@ -28,4 +29,5 @@ export const scenarios: readonly Scenario[] = [
   natsScenario,
   monitorScenario,
   pathsScenario,
+  sendCostScenario,
 ];

@@ -6,6 +6,7 @@ import {
   type BusEvent,
   BusFullError,
   type BusStats,
+  type CatalogueEntry,
   type CatalogueLike,
   type catalogueType,
   checkCatalogued,
@@ -30,7 +31,7 @@ import {
 } from "@threadbus/core";
 import { AbortSlots } from "./abort_slots.js";
 import { BodyNames, RecordEncoder, RecordType } from "./codec.js";
-import { CatalogueCodecs } from "./compiled_codec.js";
+import { CatalogueCodecs, type CompiledCodec } from "./compiled_codec.js";
 import {
   CLIENT_FREE,
   clientCounterBase,
@@ -154,6 +155,11 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
   /** The measured length of the send being enqueued (see RecordEncoder.measureSend), and its data. */
   #length = 0;
   #data: unknown = undefined;
+  /** The catalogue entry of the last (system, kind) sent, and its codec (see #measure). */
+  #lastSystem = "";
+  #lastKind = "";
+  #lastEntry: CatalogueEntry | undefined = undefined;
+  #lastCodec: CompiledCodec | null = null;
   #closed = false;
   #failure: WorkerFailedError | null = null;
   #finished = false;
@@ -568,8 +574,16 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
       this.#length = encoder.measureSend(system, kind, path, event.data, max);
       return;
     }
-    const entry = events.entry(system, kind);
-    const codec = entry === undefined ? null : this.codecs!.codec(entry.id);
+    // The last (system, kind) looked up: a stream repeats it, and two Map look-ups cost more
+    // than comparing the same string objects.
+    if (system !== this.#lastSystem || kind !== this.#lastKind) {
+      this.#lastEntry = events.entry(system, kind);
+      this.#lastCodec = this.#lastEntry === undefined ? null : this.codecs!.codec(this.#lastEntry.id);
+      this.#lastSystem = system;
+      this.#lastKind = kind;
+    }
+    const entry = this.#lastEntry;
+    const codec = this.#lastCodec;
     const data = checkCatalogued(entry, event, catalogue.validate, catalogue.uncatalogued, codec !== null);
     this.#data = data;
     if (codec !== null) {

@@ -1,63 +1,82 @@
 import { InvalidEventError } from "@threadbus/core";
 import type { CompiledCodec } from "./compiled_codec.js";
-import { DataTag, encodedTag, encodeObjectData } from "./data_codec.js";
-import { latin1Write, utf8Length, utf8Slice, utf8Write } from "./fast_buffer.js";
+import { encodedTag, encodeObjectData } from "./data_codec.js";
+import { latin1Write, SCAN_LIMIT, utf8Length, utf8Slice, utf8Write } from "./fast_buffer.js";
 import { NameCache } from "./name_cache.js";
 import type { NameTable } from "./names.js";
-import { FRAME_BYTES, RecordTooLargeError } from "./ring.js";
+import { RecordTooLargeError } from "./ring.js";
+import {
+  BODY_DATA_BYTES,
+  BODY_HEADER_BYTES,
+  BODY_KIND_BYTES,
+  BODY_KIND_ID,
+  BODY_PATH_BYTES,
+  BODY_SYSTEM_BYTES,
+  BODY_SYSTEM_ID,
+  BODY_TAG,
+  CONTROL_CLIENT,
+  CONTROL_HEADER_BYTES,
+  CONTROL_TOKEN,
+  DataTag,
+  OVERFLOW_CODES,
+  SEND_ABORT_SLOT,
+  SEND_BODY_WORD,
+  SEND_CLIENT,
+  SEND_HEADER_BYTES,
+  SUBSCRIBE_BUFFER,
+  SUBSCRIBE_HEADER_BYTES,
+  SUBSCRIBE_KIND,
+  SUBSCRIBE_NUMBER,
+  SUBSCRIBE_OVERFLOW,
+  SUBSCRIBE_PATH,
+  SUBSCRIBE_SYSTEM,
+} from "./shm/record_layout.js";
 
 /**
- * Records in the ring.
+ * Records in the ring: the encoder of send and control records and the readers of their bodies.
+ * Their layout (frame, header words, body) is in shm/record_layout.ts, re-exported here.
  *
- * A record is a frame (length, type: see Ring) and Int32 header words, then, for a send, the
- * event's body: its own header words, the names that are not interned, the path and the data as
- * opaque bytes. The dispatcher routes on the body's name ids (or inline names) and copies the
- * body untouched into each matching subscriber's delivery ring; subscribers decode it there.
+ * The dispatcher routes on a send body's name ids (or inline names) and copies the body
+ * untouched into each matching subscriber's delivery ring; subscribers decode it there.
  */
-
-/** Stop needs no record: it sets CLOSED_BIT on the ring's tail, which every thread sees at once. */
-export const RecordType = { send: 1, subscribe: 2, unsubscribe: 3, flush: 4, detach: 5 } as const;
-
-export const OVERFLOW_CODES = ["block", "drop-oldest", "drop-newest"] as const;
-
-/** Int32 header words of a send record, after the frame. */
-export const SEND_CLIENT = 2;
-export const SEND_ABORT_SLOT = 3;
-/** From here on a send record is copied verbatim into delivery rings. */
-export const SEND_BODY_WORD = 4;
-/** Body words: name ids (-1: inline), byte lengths of the inline names, the path and the data, the data's tag. */
-export const BODY_SYSTEM_ID = 0;
-export const BODY_KIND_ID = 1;
-export const BODY_SYSTEM_BYTES = 2;
-export const BODY_KIND_BYTES = 3;
-export const BODY_PATH_BYTES = 4;
-export const BODY_DATA_BYTES = 5;
-export const BODY_TAG = 6;
-export const BODY_HEADER_BYTES = 28;
-export const SEND_HEADER_BYTES = SEND_BODY_WORD * 4 + BODY_HEADER_BYTES;
-
-/** Control record header words (after the frame): client, token, then per type. */
-export const CONTROL_CLIENT = 2;
-export const CONTROL_TOKEN = 3;
-export const SUBSCRIBE_NUMBER = 4;
-export const SUBSCRIBE_BUFFER = 5;
-export const SUBSCRIBE_OVERFLOW = 6;
-export const SUBSCRIBE_SYSTEM = 7;
-export const SUBSCRIBE_KIND = 8;
-/** -1 when the subscription has no path filter. */
-export const SUBSCRIBE_PATH = 9;
-export const SUBSCRIBE_HEADER_BYTES = 40;
-export const CONTROL_HEADER_BYTES = 20;
+export {
+  BODY_DATA_BYTES,
+  BODY_HEADER_BYTES,
+  BODY_KIND_BYTES,
+  BODY_KIND_ID,
+  BODY_PATH_BYTES,
+  BODY_SYSTEM_BYTES,
+  BODY_SYSTEM_ID,
+  BODY_TAG,
+  CONTROL_CLIENT,
+  CONTROL_HEADER_BYTES,
+  CONTROL_TOKEN,
+  FRAME_BYTES,
+  OVERFLOW_CODES,
+  RecordType,
+  SEND_ABORT_SLOT,
+  SEND_BODY_WORD,
+  SEND_CLIENT,
+  SEND_HEADER_BYTES,
+  SUBSCRIBE_BUFFER,
+  SUBSCRIBE_HEADER_BYTES,
+  SUBSCRIBE_KIND,
+  SUBSCRIBE_NUMBER,
+  SUBSCRIBE_OVERFLOW,
+  SUBSCRIBE_PATH,
+  SUBSCRIBE_SYSTEM,
+} from "./shm/record_layout.js";
 
 /**
- * Writes a string into the ring. Measured into a SharedArrayBuffer, Node 20: a byte loop ~2 ns a
- * character, latin1Write ~57 ns and utf8Write ~96 ns a call for 64 characters. So short ASCII
- * goes byte by byte, longer ASCII through latin1Write (the same bytes for ASCII), the rest UTF-8.
+ * Writes a string of known UTF-8 length into the ring. Measured into a SharedArrayBuffer (Node
+ * 20, 2 vCPU): a byte loop ~4 ns a character, latin1Write ~60-90 ns and utf8Write ~70-120 ns a
+ * call up to 1,000 characters. So short ASCII goes byte by byte, longer ASCII through latin1Write
+ * (the same bytes for ASCII), the rest UTF-8.
  */
 function writeString(target: Buffer, value: string, at: number, byteLength: number): void {
   const length = value.length;
   if (byteLength !== length) utf8Write(target, value, at, byteLength);
-  else if (length <= 24) for (let i = 0; i < length; i++) target[at + i] = value.charCodeAt(i);
+  else if (length <= SCAN_LIMIT) for (let i = 0; i < length; i++) target[at + i] = value.charCodeAt(i);
   else latin1Write(target, value, at, length);
 }
 
@@ -79,6 +98,15 @@ export class RecordEncoder {
   #tag: number = DataTag.none;
   #encoded: Uint8Array | null = null;
   #codec: CompiledCodec | null = null;
+  /**
+   * The last names interned and their ids: a stream repeats its names, and comparing the same
+   * string object is one pointer check where the table's Map costs ~10-20 ns a look-up. An id
+   * never changes once given (the table is append-only), nor does -1 (too long, or the table full).
+   */
+  #lastSystem = "";
+  #lastSystemId = -1;
+  #lastKind = "";
+  #lastKindId = -1;
 
   constructor(names: NameTable) {
     this.#names = names;
@@ -93,7 +121,7 @@ export class RecordEncoder {
    * InvalidEventError for data the bus refuses, and RecordTooLargeError (naming the field that
    * makes it too large) past `maxRecordBytes`. `writeSend` must follow with the same event.
    *
-   * With a compiled `codec` (a catalogued event), the data is measured by it and named by `tag`;
+   * With a compiled `codec` (a catalogued event), the data is sized by it and named by `tag`;
    * returns -1, encoding nothing, if the data does not fit the codec's shape.
    */
   measureSend(
@@ -128,9 +156,16 @@ export class RecordEncoder {
       tag = encodedTag;
       dataBytes = encoded.byteLength;
     }
-    const names = this.#names;
-    this.#systemId = names.intern(system);
-    this.#kindId = names.intern(kind);
+    if (system !== this.#lastSystem) {
+      this.#lastSystemId = this.#names.intern(system);
+      this.#lastSystem = system;
+    }
+    if (kind !== this.#lastKind) {
+      this.#lastKindId = this.#names.intern(kind);
+      this.#lastKind = kind;
+    }
+    this.#systemId = this.#lastSystemId;
+    this.#kindId = this.#lastKindId;
     this.#systemBytes = this.#systemId < 0 ? utf8Length(system) : 0;
     this.#kindBytes = this.#kindId < 0 ? utf8Length(kind) : 0;
     this.#pathBytes = utf8Length(path);
@@ -331,5 +366,3 @@ export class RecordReader {
     ];
   }
 }
-
-export { FRAME_BYTES };

@@ -2,6 +2,9 @@ import v8 from "node:v8";
 import { InvalidEventError } from "@threadbus/core";
 import { Packr } from "msgpackr";
 import { utf8Slice } from "./fast_buffer.js";
+import { COMPILED_TAG, DataTag } from "./shm/record_layout.js";
+
+export { COMPILED_TAG, DataTag };
 
 /**
  * How an event's `data` travels between threads: as bytes the dispatcher never looks at.
@@ -19,15 +22,9 @@ import { utf8Slice } from "./fast_buffer.js";
  * and an own `__proto__` key (renamed). Those take v8.serialize, the structured clone itself, so
  * a WorkerBus delivers what postMessage would. A SharedArrayBuffer (or a view of one) is refused:
  * structured clone would share it between threads, a bus copies, and neither is what a sender of
- * an event means.
+ * an event means. The tags (DataTag, and COMPILED_TAG + entry id for a compiled codec) are part
+ * of the record's layout: shm/record_layout.ts.
  */
-export const DataTag = { none: 0, string: 1, msgpack: 2, bytes: 3, v8: 4 } as const;
-
-/**
- * A tag at or above this names a compiled codec (compiled_codec.ts): the catalogue entry whose id
- * is `tag - COMPILED_TAG`, so compiled and generic records share one ring and one order.
- */
-export const COMPILED_TAG = 16;
 
 /** Decodes what a compiled codec wrote; the catalogue's codecs on the reading thread. */
 export interface CompiledDecoder {

@@ -18,6 +18,7 @@ import {
   SUBSCRIBE_OVERFLOW,
 } from "./codec.js";
 import {
+  DispatcherSleep,
   DispatcherState,
   kAborted,
   kConsumedRecords,
@@ -57,10 +58,8 @@ const IDLE_MS = 200;
 const IDLE_SLICE_MS = 20;
 /** A claim pending at the head this long (ms) stops being spun on: the dispatcher sleeps between looks. */
 const CLAIM_SPIN_MS = 1;
-/** kSleeping values: see #sleep. */
-const AWAKE = 0;
-const SLEEPING = 1;
-const BLOCKED = 2;
+/** kSleeping values (shm/bus_header_layout.ts): see #sleep. */
+const { AWAKE, SLEEPING, BLOCKED } = DispatcherSleep;
 /** Match results cached by interned (system, kind) ids before the cache starts over. */
 const ID_CACHE_SIZE = 4096;
 

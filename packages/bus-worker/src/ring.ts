@@ -1,7 +1,7 @@
 import { InvalidEventError } from "@threadbus/core";
 import {
-  align,
   CLOSED_BIT,
+  DispatcherSleep,
   HEADER_WORDS,
   kCapacity,
   kHead,
@@ -9,12 +9,10 @@ import {
   kSleeping,
   kTail,
   POSITION_MASK,
-} from "./constants.js";
+} from "./shm/bus_header_layout.js";
+import { alignedRecordBytes, FRAME_BYTES, FRAME_TYPE_WORD, PADDING_TYPE } from "./shm/record_layout.js";
 
-/** Every record starts with two Int32 words: its length in bytes (frame included) and its type. */
-export const FRAME_BYTES = 8;
-/** The record type a wrap leaves at the end of the ring; the consumer skips it. */
-export const PADDING_TYPE = 0x7fff_ffff;
+export { FRAME_BYTES, PADDING_TYPE };
 
 /** tryClaim() results that are not offsets. */
 export const CLAIM_FULL = -1;
@@ -116,27 +114,29 @@ export class Ring {
   tryClaim(length: number, client: number): number {
     if (length > this.maxRecordBytes) throw new RecordTooLargeError(length, this.maxRecordBytes);
     const header = this.header;
-    const aligned = align(length, FRAME_BYTES);
+    const capacity = this.capacity;
+    const aligned = alignedRecordBytes(length);
     for (;;) {
       const tail = Atomics.load(header, kTail);
       if ((tail & CLOSED_BIT) !== 0) return CLAIM_CLOSED;
-      const head = Atomics.load(header, kHead);
       const index = tail & this.#mask;
-      const toEnd = this.capacity - index;
+      const toEnd = capacity - index;
       const padding = aligned > toEnd ? toEnd : 0;
       const needed = padding + aligned;
-      if (((tail - head) & POSITION_MASK) + needed > this.capacity) return CLAIM_FULL;
+      // No cached head (Agrona's headCachePosition): positions are 30-bit here, and a cache left
+      // stale by a gigabyte of other threads' records would wrap into a false "room".
+      if (((tail - Atomics.load(header, kHead)) & POSITION_MASK) + needed > capacity) return CLAIM_FULL;
       if (Atomics.compareExchange(header, kTail, tail, (tail + needed) & POSITION_MASK) !== tail) continue;
       const words = this.words;
       let at = index;
       if (padding !== 0) {
-        words[(index >> 2) + 1] = PADDING_TYPE;
+        words[(index >> 2) + FRAME_TYPE_WORD] = PADDING_TYPE;
         Atomics.store(words, index >> 2, padding);
         at = 0;
       }
       // Mark the claim at once (straight-line code: a terminated thread stops only at a call or a
       // loop edge), so a claim whose thread dies is seen with its size and owner, never as a hole.
-      words[(at >> 2) + 1] = -(client + 1);
+      words[(at >> 2) + FRAME_TYPE_WORD] = -(client + 1);
       Atomics.store(words, at >> 2, -length);
       return at;
     }
@@ -149,27 +149,27 @@ export class Ring {
    */
   publish(offset: number, length: number, type: number): boolean {
     const words = this.words;
-    words[(offset >> 2) + 1] = type;
+    words[(offset >> 2) + FRAME_TYPE_WORD] = type;
     if (Atomics.compareExchange(words, offset >> 2, -length, length) !== -length) return false;
     this.wakeConsumer();
     return true;
   }
 
   /**
-   * Wakes the consumer if it said it sleeps waiting for records (kSleeping 1; 2 means it waits for
-   * something else, which a publish does not bring): notifying costs ~3 µs, loading the flag ~0.01 µs.
+   * Wakes the consumer if it said it sleeps waiting for records (SLEEPING; BLOCKED means it waits
+   * for something else, which a publish does not bring): notifying costs ~3 µs, loading the flag ~0.01 µs.
    */
   wakeConsumer(): void {
     const header = this.header;
-    if (Atomics.load(header, kSleeping) === 1) {
-      Atomics.store(header, kSleeping, 0);
+    if (Atomics.load(header, kSleeping) === DispatcherSleep.SLEEPING) {
+      Atomics.store(header, kSleeping, DispatcherSleep.AWAKE);
       Atomics.notify(header, kSleeping);
     }
   }
 
   /** Wakes the consumer whatever its flag says (stop, abort, a subscriber that made room). */
   wake(): void {
-    Atomics.store(this.header, kSleeping, 0);
+    Atomics.store(this.header, kSleeping, DispatcherSleep.AWAKE);
     Atomics.notify(this.header, kSleeping);
   }
 
@@ -206,12 +206,12 @@ export class Ring {
       if (length <= 0) break; // free, or claimed and not yet published: order requires waiting for it
       if (length < FRAME_BYTES || length > this.capacity - index)
         throw new Error(`threadbus ring corrupted: record of ${length} bytes at ${index}`);
-      const type = words[(index >> 2) + 1]!;
+      const type = words[(index >> 2) + FRAME_TYPE_WORD]!;
       if (type !== PADDING_TYPE) {
         if (!handler(type, index, length)) break;
         count++;
       }
-      head = (head + align(length, FRAME_BYTES)) & POSITION_MASK;
+      head = (head + alignedRecordBytes(length)) & POSITION_MASK;
     }
     if (head !== start) this.#free(start, head);
     return count;
@@ -232,7 +232,7 @@ export class Ring {
     const index = head & this.#mask;
     const length = Atomics.load(this.words, index >> 2);
     if (length > 0) return null;
-    const marker = this.words[(index >> 2) + 1]!;
+    const marker = this.words[(index >> 2) + FRAME_TYPE_WORD]!;
     return { position: head, length: -length, client: length < 0 && marker < 0 ? -marker - 1 : -1 };
   }
 
@@ -253,7 +253,7 @@ export class Ring {
     const index = head & this.#mask;
     if (claim.length > 0) {
       if (Atomics.compareExchange(words, index >> 2, -claim.length, 0) !== -claim.length) return false;
-      this.#free(head, (head + align(claim.length, FRAME_BYTES)) & POSITION_MASK);
+      this.#free(head, (head + alignedRecordBytes(claim.length)) & POSITION_MASK);
       return true;
     }
     if (Atomics.load(words, index >> 2) !== 0) return false;
@@ -265,7 +265,7 @@ export class Ring {
       // A claim never crosses the end of the ring: an unmarked one ends there at the latest.
       if (at === 0) break;
       if (Atomics.load(words, at >> 2) !== 0) break;
-      if (words[(at >> 2) + 1] !== 0) return false; // bytes written past a length that is still zero
+      if (words[(at >> 2) + FRAME_TYPE_WORD] !== 0) return false; // bytes written past a length that is still zero
     }
     this.#free(head, end);
     return true;

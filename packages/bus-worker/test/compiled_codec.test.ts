@@ -34,6 +34,12 @@ const edgeNumbers = [
 const edgeStrings = [
   "",
   "x".repeat(70_000),
+  "x".repeat(16),
+  "x".repeat(17),
+  "é".repeat(16),
+  `${"x".repeat(15)}é`,
+  `${"x".repeat(40)}\ud800`,
+  `${"y".repeat(1000)}日本`,
   "héllo",
   "日本語テキスト",
   "🎉 emoji",
@@ -124,10 +130,20 @@ const cases: fc.Arbitrary<Case> = fc.letrec<{ node: Case }>((tie) => ({
   ),
 })).node;
 
-function roundTrip(codec: CompiledCodec, value: unknown, bytes: number): unknown {
-  const target = Buffer.alloc(bytes + 8);
+/**
+ * Writes at an odd offset into a buffer of the measured size plus guard bytes (a plain one, or
+ * shared memory at an offset into its buffer, as the ring is), then reads it back. The write ends
+ * exactly where measure said and touches nothing beyond.
+ */
+function roundTrip(codec: CompiledCodec, value: unknown, bytes: number, shared = false): unknown {
+  const size = bytes + 3 + 16;
+  const target = shared ? Buffer.from(new SharedArrayBuffer(size + 8), 8, size) : Buffer.alloc(size);
+  target.fill(0xa5);
   const end = codec.write(target, 3, value);
   expect(end - 3).toBe(bytes);
+  let touched = -1;
+  for (let i = end; i < size && touched < 0; i++) if (target[i] !== 0xa5) touched = i;
+  expect(touched, `a byte written past the end (${end})`).toBe(-1);
   return codec.read(target, 3);
 }
 
@@ -143,7 +159,10 @@ describe("compiled codecs", () => {
           const parsed = schema.safeParse(value);
           const bytes = codec.measure(value);
           expect(bytes >= 0, `zod says ${parsed.success}`).toBe(parsed.success);
-          if (parsed.success) expect(roundTrip(codec, value, bytes)).toStrictEqual(parsed.data);
+          if (parsed.success) {
+            expect(roundTrip(codec, value, bytes)).toStrictEqual(parsed.data);
+            expect(roundTrip(codec, value, codec.measure(value), true)).toStrictEqual(parsed.data);
+          }
         },
       ),
       { numRuns: 1500 },
