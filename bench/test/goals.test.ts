@@ -133,10 +133,17 @@ describe("issue 12 goals", () => {
   });
 });
 
-describe("issue 22 goals", () => {
+describe("issue 22 goals (judged on the Subscriber subject)", () => {
   const paths = (caseId: string, bus: number) =>
     scenarioWith("n-paths", caseId, [
-      { subject: "threadbus Bus", threadbus: true, unit: "events/s", values: [bus, bus, bus] },
+      // The goals judge the Subscriber subject; the for-await one is slower and must not count.
+      { subject: "threadbus Bus", threadbus: true, unit: "events/s", values: [1, 1, 1] },
+      {
+        subject: "threadbus Bus, Subscriber callbacks",
+        threadbus: true,
+        unit: "events/s",
+        values: [bus, bus, bus],
+      },
       { subject: "Map<path, handler> by hand", threadbus: false, unit: "events/s", values: [9e6, 9e6, 9e6] },
     ]);
 

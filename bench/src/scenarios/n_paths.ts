@@ -1,4 +1,4 @@
-import { Bus, type BusEvent, SubscriptionIndex } from "@threadbus/core";
+import { Bus, type BusEvent, Subscriber, SubscriptionIndex } from "@threadbus/core";
 import { EventEmitter as EventEmitter3 } from "eventemitter3";
 import type { CaseRecorder, Scenario } from "../scenario.js";
 import { collectGarbage, nowNs } from "../stats.js";
@@ -93,22 +93,35 @@ function heapAfterGc(): number {
   return collectGarbage() ? process.memoryUsage().heapUsed : Number.NaN;
 }
 
+/** The Bus subjects: each entity's subscription drained by `for await`, or by a Subscriber callback. */
+export const BUS_ITERATED = "threadbus Bus";
+export const BUS_SUBSCRIBER = "threadbus Bus, Subscriber callbacks";
+
 async function busSubject(
   recorder: CaseRecorder,
   target: ReturnType<CaseRecorder["case"]>,
   n: number,
   count: number,
+  consumer: "iterator" | "subscriber",
   active = n,
 ) {
   const { paths, order, send } = workload(n, active);
   await recorder.subject(target, {
-    subject: "threadbus Bus",
+    subject: consumer === "iterator" ? BUS_ITERATED : BUS_SUBSCRIBER,
     threadbus: true,
     unit: "events/s",
     async setup() {
       const bus = new Bus({ maxSubscribers: n });
       const tally = new Tally(n);
       const heapBefore = heapAfterGc();
+      if (consumer === "subscriber") {
+        await Promise.all(
+          paths.map((path, entity) =>
+            Subscriber.start(bus, "chat", "message", tally.handler(entity, path), { path }),
+          ),
+        );
+        return { bus, tally, perSubscription: (heapAfterGc() - heapBefore) / n };
+      }
       const subscriptions = await Promise.all(
         paths.map((path) => bus.subscribe("chat", "message", { path })),
       );
@@ -252,7 +265,7 @@ export const pathsScenario: Scenario = {
   id: "n-paths",
   title: "per-entity subscriptions: N literal paths on one (system, kind), in-thread",
   measures:
-    "Events/s through the in-thread Bus with N subscriptions of chat / message, each with its own literal path filter (user/<i>), every event sent to a pseudo-random entity, so each event matches exactly one subscription. threadbus: send() in a loop (flush every 1024), every subscription drained with for await; time from the first send to the last event received; afterwards each entity's handler must have received exactly the events sent to it. Beside it, the heap per idle subscription (heapUsed after global.gc(), before and after subscribing all N). Also the index alone (SubscriptionIndex.route() per event, no delivery; its own group, no ratios). Peers, the same events and checks, synchronous: a Map<path, handler> written by hand, and eventemitter3 with one listener per entity (event name = path). Last, a diagnostic case: the 100,000 subscriptions again, with events sent to 1,000 of them only (Bus and the Map peer): same index, same subscription count, a small working set.",
+    "Events/s through the in-thread Bus with N subscriptions of chat / message, each with its own literal path filter (user/<i>), every event sent to a pseudo-random entity, so each event matches exactly one subscription. threadbus: send() in a loop (flush every 1024), every subscription drained with for await, or (second subject) handled by a Subscriber callback, which the in-thread Bus calls as it delivers; time from the first send to the last event received; afterwards each entity's handler must have received exactly the events sent to it. Beside it, the heap per idle subscription (heapUsed after global.gc(), before and after subscribing all N, Subscribers included). Also the index alone (SubscriptionIndex.route() per event, no delivery; its own group, no ratios). Peers, the same events and checks, synchronous: a Map<path, handler> written by hand, and eventemitter3 with one listener per entity (event name = path). Last, a diagnostic case: the 100,000 subscriptions again, with events sent to 1,000 of them only (Bus and the Map peer): same index, same subscription count, a small working set.",
   async run(recorder: CaseRecorder) {
     const count = recorder.quick ? 100_000 : 1_000_000;
     // CI's quick run keeps only the two sizes the goals compare: 100,000 subscriptions take seconds to make.
@@ -262,7 +275,8 @@ export const pathsScenario: Scenario = {
         pathCaseId(n),
         `${n.toLocaleString("en")} literal-path subscriptions, ${count.toLocaleString("en")} events`,
       );
-      await busSubject(recorder, target, n, count);
+      await busSubject(recorder, target, n, count, "iterator");
+      await busSubject(recorder, target, n, count, "subscriber");
       await routeSubject(recorder, target, n, count);
       for (const peer of PEERS) await peerSubject(recorder, target, n, count, peer);
     }
@@ -274,7 +288,8 @@ export const pathsScenario: Scenario = {
       `${pathCaseId(most)}-hot${HOT_ENTITIES / 1000}k`,
       `${most.toLocaleString("en")} literal-path subscriptions, events to ${HOT_ENTITIES.toLocaleString("en")} of them, ${count.toLocaleString("en")} events`,
     );
-    await busSubject(recorder, target, most, count, HOT_ENTITIES);
+    await busSubject(recorder, target, most, count, "iterator", HOT_ENTITIES);
+    await busSubject(recorder, target, most, count, "subscriber", HOT_ENTITIES);
     await peerSubject(recorder, target, most, count, PEERS[0]!, HOT_ENTITIES);
   },
 };

@@ -4,6 +4,33 @@ import type { OverflowPolicy, Subscription, SubscriptionStats } from "./types.js
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
+ * Symbol-named, so the consumer can be the helper object itself (one object less to fetch per
+ * event) without these methods showing in its public API.
+ */
+export const handleDirect: unique symbol = Symbol("threadbus.handleDirect");
+export const endDirect: unique symbol = Symbol("threadbus.endDirect");
+/** The method of an in-thread subscription that hands it to a DirectConsumer (instead of iterating it). */
+export const consumeDirectly: unique symbol = Symbol("threadbus.consumeDirectly");
+
+/**
+ * A consumer the dispatcher calls itself, in place of the iterator (the Subscriber helper on the
+ * in-thread Bus). With 100,000 per-entity subscriptions each event wakes one that nobody touched
+ * for ~100,000 events; a pending promise, its reaction and a suspended async loop per event are
+ * three cold objects more: the Subscriber ran at ~0.13 M events/s there against ~5 M/s for
+ * EventEmitter3 (4.7 M/s with 100 subscriptions). Called directly, with the Subscriber itself as
+ * the consumer (no closures to fetch), ~0.9-1.0 M/s (2 vCPU, load ~4).
+ */
+export interface DirectConsumer<D> {
+  /**
+   * Handles one event. A returned promise holds the next events back (buffered, under the
+   * overflow policy) until it settles. Must not throw: the consumer deals with its own errors.
+   */
+  [handleDirect](event: BusEvent<D>): PromiseLike<unknown> | undefined;
+  /** Called once, after the last event was handled: the subscription has ended (with `error` if it failed). */
+  [endDirect](error: unknown): void;
+}
+
+/**
  * A subscription's bounded buffer and its async iterator: the dispatcher `offer`s events, the
  * consumer pulls them with `for await`. Either side may wait for the other; nothing else does.
  *
@@ -14,9 +41,12 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 export class BufferedSubscription<D = unknown> implements Subscription<D> {
   // Hot fields first: with 100,000 subscriptions each event meets a subscription nobody touched
   // for a long time, so what offer() and the iterator read should share the first cache lines.
+  #ended = false;
+  #direct: DirectConsumer<D> | null = null;
+  /** The direct consumer is handling an event (an async handler) or what was buffered meanwhile. */
+  #directBusy = false;
   #consumer: ((result: IteratorResult<BusEvent<D>>) => void) | null = null;
   #consumerReject: ((error: unknown) => void) | null = null;
-  #ended = false;
   #count = 0;
   #delivered = 0;
   #received = 0;
@@ -107,6 +137,14 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
    */
   offer(event: BusEvent<D>): boolean {
     if (this.#ended) return true;
+    const direct = this.#direct;
+    if (direct !== null && !this.#directBusy) {
+      this.#delivered++;
+      this.#received++;
+      const pending = direct[handleDirect](event);
+      if (pending !== undefined) this.#awaitDirect(pending);
+      return true;
+    }
     if (this.#consumer !== null) {
       const consumer = this.#consumer;
       this.#consumer = this.#consumerReject = null;
@@ -187,6 +225,7 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
       if (error !== undefined) reject?.(error);
       else consumer(DONE);
     }
+    if (this.#direct !== null && !this.#directBusy) this.#endDirect();
   }
 
   get ended(): boolean {
@@ -219,6 +258,22 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
     if (this.#iterated) throw new TypeError(`subscription ${this.id} is already being iterated`);
     this.#iterated = true;
     return new SubscriptionIterator(this);
+  }
+
+  /**
+   * Hands every event to `consumer`, called by the dispatcher as it delivers (see DirectConsumer);
+   * one consumer per subscription, instead of the iterator or nextBatch().
+   */
+  [consumeDirectly](consumer: DirectConsumer<D>): void {
+    if (this.#iterated) throw new TypeError(`subscription ${this.id} is already being iterated`);
+    this.#iterated = true;
+    this.#direct = consumer;
+    // Events delivered before the consumer came (or the end) are handed over after this call
+    // returns, as a delivery would be: never inside the caller's own code.
+    if (this.#count > 0 || this.#ended) {
+      this.#directBusy = true;
+      queueMicrotask(() => this.#resumeDirect());
+    }
   }
 
   /** The iterator's next(): see SubscriptionIterator. */
@@ -269,6 +324,39 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
     return new Promise<IteratorResult<BusEvent<unknown>>>(BufferedSubscription.#waitExecutor) as Promise<
       IteratorResult<BusEvent<D>>
     >;
+  }
+
+  #awaitDirect(pending: PromiseLike<unknown>): void {
+    this.#directBusy = true;
+    const resume = () => this.#resumeDirect();
+    pending.then(resume, resume);
+  }
+
+  /** An async handler settled: hand over what was buffered meanwhile, one event at a time. */
+  #resumeDirect(): void {
+    const direct = this.#direct;
+    if (direct === null) return;
+    while (this.#count > 0) {
+      const event = this.#shift();
+      this.#received++;
+      if (this.#count <= this.bufferSize >>> 1) this.#wakeRoom();
+      const pending = direct[handleDirect](event);
+      if (pending !== undefined) {
+        this.#awaitDirect(pending);
+        return;
+      }
+    }
+    this.#directBusy = false;
+    if (this.#ended) this.#endDirect();
+  }
+
+  #endDirect(): void {
+    const direct = this.#direct;
+    if (direct === null) return;
+    this.#direct = null;
+    const error = this.#endError;
+    this.#endError = undefined;
+    direct[endDirect](error);
   }
 
   #deliverBatch(): void {

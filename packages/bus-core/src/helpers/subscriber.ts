@@ -2,6 +2,7 @@ import type { CatalogueLike, SubscribedEvent, Untyped } from "../catalogue_types
 import { InvalidOptionsError } from "../errors.js";
 import type { BusEvent } from "../event.js";
 import { assertEventBus, loggerSchema, parseOptions, subscribeOptionsSchema } from "../options.js";
+import { consumeDirectly, type DirectConsumer, endDirect, handleDirect } from "../subscription.js";
 import type { EventBus, Logger, SubscribeOptions, Subscription } from "../types.js";
 
 export type EventHandler<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> = (
@@ -20,8 +21,12 @@ export const subscriberOptionsSchema = subscribeOptionsSchema.extend({ logger: l
  * order (an async handler is awaited before the next event); a handler that throws is logged and
  * the subscriber goes on, so one bad event never stops the stream.
  */
-export class Subscriber<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> {
+export class Subscriber<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> implements DirectConsumer<D> {
   readonly subscription: Subscription<D, E>;
+  // Read on every event when the bus calls the handler directly: kept beside #handled.
+  readonly #handler: EventHandler<D, E>;
+  readonly #logger: Logger;
+  #ended: (() => void) | null = null;
   /** Resolves when the loop has ended (after close(), bus stop, or the subscription's signal). */
   readonly done: Promise<void>;
   #handled = 0;
@@ -29,7 +34,50 @@ export class Subscriber<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> 
 
   private constructor(subscription: Subscription<D, E>, handler: EventHandler<D, E>, logger: Logger) {
     this.subscription = subscription;
-    this.done = this.#loop(handler, logger);
+    this.#handler = handler;
+    this.#logger = logger;
+    const direct = (subscription as { [consumeDirectly]?: (consumer: DirectConsumer<D>) => void })[
+      consumeDirectly
+    ];
+    if (typeof direct === "function") {
+      // The in-thread Bus calls the handler itself as it delivers: no promise, microtask or
+      // suspended loop per event (100,000 per-entity subscriptions: ~0.13 M -> ~0.3+ M events/s).
+      // The order and the one-at-a-time rule are the loop's: an async handler holds the next back.
+      this.done = new Promise((resolve) => {
+        this.#ended = resolve;
+      });
+      direct.call(subscription, this);
+    } else this.done = this.#loop(handler, logger);
+  }
+
+  /** @internal The bus hands over one event (see DirectConsumer). */
+  [handleDirect](delivered: BusEvent<D>): PromiseLike<unknown> | undefined {
+    const event = delivered as unknown as E;
+    this.#handled++;
+    try {
+      const pending = this.#handler(event);
+      if (pending === undefined || typeof pending.then !== "function") return undefined;
+      return pending.then(undefined, (error: unknown) => this.#fail(event, error));
+    } catch (error) {
+      this.#fail(event, error);
+      return undefined;
+    }
+  }
+
+  /** @internal The subscription has ended and every event was handled. */
+  [endDirect](error: unknown): void {
+    if (error !== undefined)
+      this.#logger.error(`threadbus: subscription ${this.subscription.id} ended with an error`, error);
+    this.#ended?.();
+    this.#ended = null;
+  }
+
+  #fail(event: E, error: unknown): void {
+    this.#failed++;
+    this.#logger.error(
+      `threadbus: handler of ${this.subscription.id} failed on ${event.system} ${event.kind} '${event.path}'`,
+      error,
+    );
   }
 
   /**
@@ -83,13 +131,7 @@ export class Subscriber<D = unknown, E extends BusEvent<unknown> = BusEvent<D>> 
 
   async #loop(handler: EventHandler<D, E>, logger: Logger): Promise<void> {
     const subscription = this.subscription;
-    const fail = (event: E, error: unknown) => {
-      this.#failed++;
-      logger.error(
-        `threadbus: handler of ${subscription.id} failed on ${event.system} ${event.kind} '${event.path}'`,
-        error,
-      );
-    };
+    const fail = (event: E, error: unknown) => this.#fail(event, error);
     try {
       if (subscription.nextBatch) {
         // One await per batch instead of one per event; an async handler is still awaited before the next event.
