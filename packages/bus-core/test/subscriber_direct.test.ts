@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Bus, type BusEvent, Subscriber } from "../src/index.js";
+import { Bus, type BufferedSubscription, type BusEvent, Subscriber } from "../src/index.js";
 import { consumeDirectly, type DirectConsumer, endDirect, handleDirect } from "../src/subscription.js";
 import { event } from "./contract/support.js";
 
@@ -209,7 +209,7 @@ describe("BufferedSubscription's direct consumer", () => {
 
   it("hands over what was buffered before it came, after the attaching call, then the rest", async () => {
     const bus = makeBus();
-    const subscription = await bus.subscribe("s", "k");
+    const subscription = (await bus.subscribe("s", "k")) as BufferedSubscription;
     for (let i = 0; i < 3; i++) bus.send(event("s", "k", String(i)));
     await bus.flush();
     const consumer = recorder();
@@ -224,14 +224,14 @@ describe("BufferedSubscription's direct consumer", () => {
 
   it("refuses a subscription that is already iterated", async () => {
     const bus = makeBus();
-    const subscription = await bus.subscribe("s", "k");
+    const subscription = (await bus.subscribe("s", "k")) as BufferedSubscription;
     subscription[Symbol.asyncIterator]();
     expect(() => subscription[consumeDirectly](recorder())).toThrow(TypeError);
   });
 
   it("ends a consumer that attaches to an ended subscription once, with nothing handled", async () => {
     const bus = makeBus();
-    const subscription = await bus.subscribe("s", "k");
+    const subscription = (await bus.subscribe("s", "k")) as BufferedSubscription;
     await subscription.close();
     const consumer = recorder();
     subscription[consumeDirectly](consumer);
