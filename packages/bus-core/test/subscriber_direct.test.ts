@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Bus, type BufferedSubscription, type BusEvent, Subscriber } from "../src/index.js";
+import { type BufferedSubscription, Bus, type BusEvent, Subscriber } from "../src/index.js";
 import { consumeDirectly, type DirectConsumer, endDirect, handleDirect } from "../src/subscription.js";
 import { event } from "./contract/support.js";
 
