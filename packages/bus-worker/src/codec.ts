@@ -16,7 +16,17 @@ import { FRAME_BYTES, RecordTooLargeError } from "./ring.js";
  */
 
 /** Stop needs no record: it sets CLOSED_BIT on the ring's tail, which every thread sees at once. */
-export const RecordType = { send: 1, subscribe: 2, unsubscribe: 3, flush: 4, detach: 5 } as const;
+export const RecordType = {
+  send: 1,
+  subscribe: 2,
+  unsubscribe: 3,
+  flush: 4,
+  detach: 5,
+  /** Many subscribes of one thread in one record, answered by one reply (see SubscribeItem). */
+  subscribeBatch: 6,
+  /** Many unsubscribes in one record (subscription numbers), answered by one reply. */
+  unsubscribeBatch: 7,
+} as const;
 
 export const OVERFLOW_CODES = ["block", "drop-oldest", "drop-newest"] as const;
 
@@ -48,6 +58,36 @@ export const SUBSCRIBE_KIND = 8;
 export const SUBSCRIBE_PATH = 9;
 export const SUBSCRIBE_HEADER_BYTES = 40;
 export const CONTROL_HEADER_BYTES = 20;
+/** Batch records (subscribeBatch, unsubscribeBatch): client, token, item count, then the items. */
+export const BATCH_COUNT = 4;
+export const BATCH_ITEMS_BYTE = 20;
+/** Int32 words of one subscribeBatch item, then its system, kind and path bytes, padded to 4. */
+const ITEM_NUMBER = 0;
+const ITEM_BUFFER = 1;
+const ITEM_OVERFLOW = 2;
+const ITEM_SLOT = 3;
+const ITEM_SYSTEM = 4;
+const ITEM_KIND = 5;
+/** -1 when the subscription has no path filter. */
+const ITEM_PATH = 6;
+const ITEM_HEADER_BYTES = 28;
+
+/** One subscribe of a subscribeBatch record. */
+export interface SubscribeItem {
+  number: number;
+  bufferSize: number;
+  overflow: (typeof OVERFLOW_CODES)[number];
+  /** The subscription's slot on its thread (delivery/thread_reader.ts). */
+  slot: number;
+  system: string;
+  kind: string;
+  path: string | undefined;
+}
+
+/** Bytes a subscribeBatch item may take at most (before encoding: 3 bytes a UTF-16 unit). */
+export function subscribeItemMaxBytes(item: SubscribeItem): number {
+  return ITEM_HEADER_BYTES + 3 * (item.system.length + item.kind.length + (item.path?.length ?? 0)) + 3;
+}
 
 /**
  * Writes a string into the ring. Measured into a SharedArrayBuffer, Node 20: a byte loop ~2 ns a
@@ -238,6 +278,50 @@ export class RecordEncoder {
     return CONTROL_HEADER_BYTES;
   }
 
+  /** A subscribeBatch record of `items` (their encoded size checked by the caller, see subscribeItemMaxBytes). */
+  encodeSubscribeBatch(client: number, token: number, items: readonly SubscribeItem[]): number {
+    let size = BATCH_ITEMS_BYTE;
+    for (const item of items) size += subscribeItemMaxBytes(item);
+    this.#ensure(size);
+    const scratch = this.#scratch;
+    const words = this.#words;
+    words[CONTROL_CLIENT] = client;
+    words[CONTROL_TOKEN] = token;
+    words[BATCH_COUNT] = items.length;
+    let at = BATCH_ITEMS_BYTE;
+    for (const item of items) {
+      const w = at >> 2;
+      words[w + ITEM_NUMBER] = item.number;
+      words[w + ITEM_BUFFER] = item.bufferSize;
+      words[w + ITEM_OVERFLOW] = OVERFLOW_CODES.indexOf(item.overflow);
+      words[w + ITEM_SLOT] = item.slot;
+      at += ITEM_HEADER_BYTES;
+      words[w + ITEM_SYSTEM] = scratch.write(item.system, at);
+      at += words[w + ITEM_SYSTEM]!;
+      words[w + ITEM_KIND] = scratch.write(item.kind, at);
+      at += words[w + ITEM_KIND]!;
+      if (item.path === undefined) words[w + ITEM_PATH] = -1;
+      else {
+        words[w + ITEM_PATH] = scratch.write(item.path, at);
+        at += words[w + ITEM_PATH]!;
+      }
+      at = (at + 3) & ~3;
+    }
+    return at;
+  }
+
+  /** An unsubscribeBatch record of subscription numbers. */
+  encodeUnsubscribeBatch(client: number, token: number, numbers: readonly number[]): number {
+    this.#ensure(BATCH_ITEMS_BYTE + 4 * numbers.length);
+    const words = this.#words;
+    words[CONTROL_CLIENT] = client;
+    words[CONTROL_TOKEN] = token;
+    words[BATCH_COUNT] = numbers.length;
+    const first = BATCH_ITEMS_BYTE >> 2;
+    for (let i = 0; i < numbers.length; i++) words[first + i] = numbers[i]!;
+    return BATCH_ITEMS_BYTE + 4 * numbers.length;
+  }
+
   #ensure(length: number): void {
     if (length <= this.#scratch.byteLength) return;
     let size = this.#scratch.byteLength;
@@ -330,6 +414,43 @@ export class RecordReader {
       pathLength < 0 ? undefined : this.#text.toString("utf8", start, start + pathLength),
     ];
   }
+}
+
+/** The items of a subscribeBatch record at `offset` (in `text`/`words`, the ring). */
+export function readSubscribeBatch(text: Buffer, words: Int32Array, offset: number): SubscribeItem[] {
+  const count = words[(offset >> 2) + BATCH_COUNT]!;
+  const items: SubscribeItem[] = [];
+  let at = offset + BATCH_ITEMS_BYTE;
+  for (let i = 0; i < count; i++) {
+    const w = at >> 2;
+    const systemBytes = words[w + ITEM_SYSTEM]!;
+    const kindBytes = words[w + ITEM_KIND]!;
+    const pathBytes = words[w + ITEM_PATH]!;
+    let start = at + ITEM_HEADER_BYTES;
+    const system = text.toString("utf8", start, start + systemBytes);
+    start += systemBytes;
+    const kind = text.toString("utf8", start, start + kindBytes);
+    start += kindBytes;
+    const path = pathBytes < 0 ? undefined : text.toString("utf8", start, start + pathBytes);
+    if (pathBytes > 0) start += pathBytes;
+    items.push({
+      number: words[w + ITEM_NUMBER]!,
+      bufferSize: words[w + ITEM_BUFFER]!,
+      overflow: OVERFLOW_CODES[words[w + ITEM_OVERFLOW]!]!,
+      slot: words[w + ITEM_SLOT]!,
+      system,
+      kind,
+      path,
+    });
+    at = (start + 3) & ~3;
+  }
+  return items;
+}
+
+/** The subscription numbers of an unsubscribeBatch record at `offset`. */
+export function readUnsubscribeBatch(words: Int32Array, offset: number): Int32Array {
+  const first = (offset >> 2) + (BATCH_ITEMS_BYTE >> 2);
+  return words.subarray(first, first + words[(offset >> 2) + BATCH_COUNT]!);
 }
 
 export { FRAME_BYTES };
