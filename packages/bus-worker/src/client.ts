@@ -545,6 +545,8 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
 
   /** Marks this client closed locally (sends return false, subscribes reject at once). */
   protected markClosed(): void {
+    // Subscribes and unsubscribes issued before stop go before it, as if they had not been batched.
+    this.#flushControl();
     this.#closed = true;
   }
 
