@@ -63,6 +63,7 @@ import { NameTable } from "./names.js";
 import type { OnFull } from "./options.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
 import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, Ring } from "./ring.js";
+import { kControlTrips } from "./symbols.js";
 import { type SubscriptionOwner, WorkerSubscription } from "./worker_subscription.js";
 
 /** Everything a thread needs to use a running WorkerBus; see WorkerBus.handle(). */
@@ -167,7 +168,7 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
   #flushQueued = false;
   readonly #batches = new Map<number, SentBatch>();
   /** Batch records sent, and their replies received: tests count round trips with them. */
-  readonly controlTrips = { records: 0, replies: 0 };
+  readonly [kControlTrips] = { records: 0, replies: 0 };
   #token = 0;
   /** ready() calls waiting for ring space (they keep the thread alive, see #keepAlive). */
   #roomWaits = 0;
@@ -526,7 +527,7 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
     }
     this.#batches.set(token, { items });
     this.#keepAlive();
-    this.controlTrips.records++;
+    this[kControlTrips].records++;
     this.#enqueueControl(type, () => encode(token)).then(
       async (enqueued) => {
         if (enqueued) return;
@@ -723,7 +724,7 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
       const batch = this.#batches.get(message.token);
       if (batch === undefined) return;
       this.#batches.delete(message.token);
-      this.controlTrips.replies++;
+      this[kControlTrips].replies++;
       this.#keepAlive();
       const error = message.error === undefined ? null : toError(message.error);
       batch.items.forEach((item, i) => {
