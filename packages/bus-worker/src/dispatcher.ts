@@ -419,6 +419,12 @@ export class Dispatcher {
     return { offset, thread, bodyBytes, entries, next, path, since: performance.now(), warned: false };
   }
 
+  /** "system kind" of a subscription, from its index entry. */
+  #describe(sub: SubscriptionSlot): string {
+    const entry = this.index.get(sub.id);
+    return `${entry?.system.source ?? "?"} ${entry?.kind?.source || "*"}`;
+  }
+
   #list(sub: SubscriptionSlot): void {
     if (sub.listed) return;
     sub.listed = true;
@@ -502,9 +508,6 @@ export class Dispatcher {
       const sub = new SubscriptionSlot(
         {
           id,
-          system: item.system,
-          kind: item.kind,
-          path: item.path ?? null,
           overflow: item.overflow,
           bufferSize: item.bufferSize,
           thread,
@@ -641,7 +644,7 @@ export class Dispatcher {
     if (!blocked.warned && elapsed >= this.#slowMs) {
       blocked.warned = true;
       this.#warn(
-        `threadbus: subscriber ${sub.id} (${sub.system} ${sub.kind || "*"}) has blocked the dispatcher for ${this.#slowMs} ms: its buffer of ${sub.bufferSize} is full; it is slow, or not iterated`,
+        `threadbus: subscriber ${sub.id} (${this.#describe(sub)}) has blocked the dispatcher for ${this.#slowMs} ms: its buffer of ${sub.bufferSize} is full; it is slow, or not iterated`,
       );
     }
     sub.thread.askForRoom();

@@ -37,7 +37,6 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
   readonly id: string;
   readonly system: string;
   readonly kind: string;
-  readonly sampler: DataSampler;
   touched = false;
   readonly #thread: ThreadReader;
   readonly #slot: number;
@@ -68,9 +67,16 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
     this.kind = options.kind;
     this.#owner = options.owner;
     this.#thread = options.thread;
-    this.sampler = new DataSampler(options.owner.codecs);
     this.#slot = options.thread.register(this);
     this.#reportEvery = Math.max(1, options.bufferSize >> 2);
+  }
+
+  /** Made with the first event: an idle subscription does not pay for it. */
+  #sampler: DataSampler | null = null;
+
+  get sampler(): DataSampler {
+    this.#sampler ??= new DataSampler(this.#owner.codecs);
+    return this.#sampler;
   }
 
   /** This subscription's slot on its thread (delivery/thread_reader.ts). */

@@ -14,9 +14,6 @@ import type { ThreadWriter } from "./thread_writer.js";
 
 export interface SubscriptionSlotOptions {
   id: string;
-  system: string;
-  kind: string;
-  path: string | null;
   overflow: OverflowPolicy;
   bufferSize: number;
   /** The subscribing thread's writer, and the slot there that this subscription holds. */
@@ -35,9 +32,6 @@ export interface SubscriptionSlotOptions {
  */
 export class SubscriptionSlot {
   readonly id: string;
-  readonly system: string;
-  readonly kind: string;
-  readonly path: string | null;
   readonly overflow: OverflowPolicy;
   readonly bufferSize: number;
   readonly thread: ThreadWriter;
@@ -52,25 +46,16 @@ export class SubscriptionSlot {
   listed = false;
   #consumedSeen = 0;
   #skippedSeen = 0;
-  readonly #words: Int32Array;
-  readonly #counters: Float64Array;
-  readonly #word: number;
-  readonly #counter: number;
+  readonly #page: SlotPage;
 
   constructor(options: SubscriptionSlotOptions, page: SlotPage) {
     this.id = options.id;
-    this.system = options.system;
-    this.kind = options.kind;
-    this.path = options.path;
     this.overflow = options.overflow;
     this.bufferSize = options.bufferSize;
     this.thread = options.thread;
     this.slot = options.slot;
     this.totals = options.totals;
-    this.#words = page.words;
-    this.#counters = page.counters;
-    this.#word = slotWord(this.slot, 0);
-    this.#counter = slotCounter(this.slot, 0);
+    this.#page = page;
   }
 
   get client(): number {
@@ -86,7 +71,7 @@ export class SubscriptionSlot {
   full(): boolean {
     if (this.#live(false) < this.bufferSize) return false;
     if (this.#live(true) < this.bufferSize) return false;
-    return Atomics.load(this.#words, this.#word + SLOT_CLOSING) === 0;
+    return Atomics.load(this.#page.words, slotWord(this.slot, SLOT_CLOSING)) === 0;
   }
 
   /** An event was put in an entry for this subscription. */
@@ -114,16 +99,19 @@ export class SubscriptionSlot {
 
   /** Makes the counters visible to the subscription's thread (before the pass's entries are). */
   publishCounters(): void {
-    const counters = this.#counters;
-    counters[this.#counter + SLOT_DELIVERED] = this.delivered;
-    counters[this.#counter + SLOT_DROPPED] = this.dropped;
-    Atomics.store(this.#words, this.#word + SLOT_SKIP_REQUESTED, this.skips);
+    const { counters, words } = this.#page;
+    const at = slotCounter(this.slot, 0);
+    counters[at + SLOT_DELIVERED] = this.delivered;
+    counters[at + SLOT_DROPPED] = this.dropped;
+    Atomics.store(words, slotWord(this.slot, SLOT_SKIP_REQUESTED), this.skips);
   }
 
   #live(fresh: boolean): number {
     if (fresh) {
-      this.#consumedSeen = Atomics.load(this.#words, this.#word + SLOT_CONSUMED);
-      this.#skippedSeen = Atomics.load(this.#words, this.#word + SLOT_SKIPPED);
+      const words = this.#page.words;
+      const at = slotWord(this.slot, 0);
+      this.#consumedSeen = Atomics.load(words, at + SLOT_CONSUMED);
+      this.#skippedSeen = Atomics.load(words, at + SLOT_SKIPPED);
     }
     // Skipped events count as consumed too; the skips still pending are not live any more.
     return ((this.delivered - this.#consumedSeen) | 0) - ((this.skips - this.#skippedSeen) | 0);
