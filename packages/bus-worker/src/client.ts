@@ -61,7 +61,7 @@ import { COMPILED_TAG } from "./data_codec.js";
 import { ThreadReader } from "./delivery/thread_reader.js";
 import { NameTable } from "./names.js";
 import type { OnFull } from "./options.js";
-import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
+import type { DispatcherMessage, SerializedError } from "./protocol.js";
 import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, Ring } from "./ring.js";
 import { kControlTrips } from "./symbols.js";
 import { type SubscriptionOwner, WorkerSubscription } from "./worker_subscription.js";
@@ -500,7 +500,10 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
     for (let from = 0; from < subscribes.length; ) {
       let bytes = 64;
       let to = from;
-      while (to < subscribes.length && (to === from || bytes + subscribeItemMaxBytes(subscribes[to]!.item) <= limit))
+      while (
+        to < subscribes.length &&
+        (to === from || bytes + subscribeItemMaxBytes(subscribes[to]!.item) <= limit)
+      )
         bytes += subscribeItemMaxBytes(subscribes[to++]!.item);
       const batch = subscribes.slice(from, to);
       const items = batch.map((queued) => queued.item);
@@ -748,7 +751,12 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
 
   /** The control port holds the event loop open while a reply is awaited or room is waited for. */
   #keepAlive(): void {
-    if (this.#pending.size > 0 || this.#batches.size > 0 || this.#roomWaits > 0 || this.#onFinished.length > 0)
+    if (
+      this.#pending.size > 0 ||
+      this.#batches.size > 0 ||
+      this.#roomWaits > 0 ||
+      this.#onFinished.length > 0
+    )
       this.control.ref();
     else this.control.unref();
   }

@@ -1,5 +1,5 @@
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { type IndexEntry, type PathFilter, SubscriptionIndex } from "@threadbus/core";
+import { type IndexEntry, SubscriptionIndex } from "@threadbus/core";
 import { isAborted, releaseAbortSlot } from "./abort_slots.js";
 import { ClientRegistry } from "./clients.js";
 import {
@@ -80,7 +80,6 @@ interface Blocked {
   bodyBytes: number;
   entries: readonly Entry[];
   next: number;
-  path: string | null;
   since: number;
   warned: boolean;
 }
@@ -125,7 +124,8 @@ export class Dispatcher {
   readonly #backlogged = new Set<ThreadWriter>();
   /** Threads whose backlog holds an entry for a "block" subscription: no event passes until it moved. */
   readonly #blockingThreads: ThreadWriter[] = [];
-  readonly #byIds = new Map<number, readonly Entry[]>();
+  /** Match results by interned (system id, kind id), and whether none of them has a path filter. */
+  readonly #byIds = new Map<number, { entries: readonly Entry[]; pathless: boolean }>();
   #byIdsGeneration = -1;
   readonly #slowMs: number;
   readonly #warn: (message: string) => void;
@@ -309,17 +309,15 @@ export class Dispatcher {
     const bodyBytes = length - SEND_BODY_WORD * 4;
     let entries: readonly Entry[];
     let from = 0;
-    let path: string | null = null;
     const blocked = this.#blocked;
     if (blocked !== null && blocked.offset === offset && blocked.thread === null) {
       entries = blocked.entries;
       from = blocked.next;
-      path = blocked.path;
       this.#blocked = null;
     } else {
       if (blocked !== null) this.#blocked = null;
       if (this.#blockingThreads.length > 0 && this.#waitOnBacklog(offset, bodyBytes, blocked)) return false;
-      entries = this.#match(body);
+      entries = this.#match(body, offset);
       this.#eventsRead++;
       this.#matchedEntries += entries.length;
     }
@@ -329,13 +327,9 @@ export class Dispatcher {
       const entry = entries[i]!;
       const sub = entry.value;
       if (sub.removed) continue;
-      if (entry.path !== null) {
-        path ??= this.#reader.path(offset);
-        if (!(entry.path as PathFilter).match(path)) continue;
-      }
       if (abortSlot >= 0 && isAborted(this.#header, abortSlot)) {
         this.#writeEvent(body, bodyBytes, false);
-        this.#skipAborted(entries, i, offset, path);
+        this.#skipAborted(entries, i);
         break;
       }
       if (sub.full()) {
@@ -343,10 +337,14 @@ export class Dispatcher {
           // What this event's earlier subscriptions got is written now; it resumes at this one.
           this.#writeEvent(body, bodyBytes, false);
           // Still blocked on the same subscriber: keep when it started (the slow-subscriber warning counts from there).
-          if (blocked !== null && blocked.offset === offset && blocked.next === i && blocked.thread === null) {
-            blocked.path = path;
+          if (
+            blocked !== null &&
+            blocked.offset === offset &&
+            blocked.next === i &&
+            blocked.thread === null
+          ) {
             this.#blocked = blocked;
-          } else this.#blocked = this.#newBlocked(offset, bodyBytes, entries, i, path, null);
+          } else this.#blocked = this.#newBlocked(offset, bodyBytes, entries, i, null);
           return false;
         }
         this.#list(sub);
@@ -377,7 +375,8 @@ export class Dispatcher {
       this.#listThread(thread);
       if (thread.hasBacklog) {
         this.#backlogged.add(thread);
-        if (thread.blockingBacklog && !this.#blockingThreads.includes(thread)) this.#blockingThreads.push(thread);
+        if (thread.blockingBacklog && !this.#blockingThreads.includes(thread))
+          this.#blockingThreads.push(thread);
       }
     }
     threads.length = 0;
@@ -402,7 +401,7 @@ export class Dispatcher {
       this.#blocked =
         blocked !== null && blocked.thread === thread && blocked.offset === offset
           ? blocked
-          : this.#newBlocked(offset, bodyBytes, [], 0, null, thread);
+          : this.#newBlocked(offset, bodyBytes, [], 0, thread);
       return true;
     }
     return false;
@@ -413,10 +412,9 @@ export class Dispatcher {
     bodyBytes: number,
     entries: readonly Entry[],
     next: number,
-    path: string | null,
     thread: ThreadWriter | null,
   ): Blocked {
-    return { offset, thread, bodyBytes, entries, next, path, since: performance.now(), warned: false };
+    return { offset, thread, bodyBytes, entries, next, since: performance.now(), warned: false };
   }
 
   /** "system kind" of a subscription, from its index entry. */
@@ -437,37 +435,41 @@ export class Dispatcher {
     this.#touchedThreads.push(thread);
   }
 
-  /** The subscriptions matching a send body: by interned ids when it has them (a numeric key). */
-  #match(body: number): readonly Entry[] {
+  /**
+   * The subscriptions matching a send body, path filters applied: by interned ids when it has
+   * them (a numeric key); when some match has a path filter, the index looks the path up
+   * (SubscriptionIndex.route: literal paths by hash) instead of testing every filter.
+   */
+  #match(body: number, offset: number): readonly Entry[] {
     const words = this.ring.words;
     const systemId = words[body + BODY_SYSTEM_ID]!;
     const kindId = words[body + BODY_KIND_ID]!;
     if (systemId < 0 || kindId < 0) {
       this.#names.read(this.ring.buffer, words, body);
-      return this.index.match(this.#names.system, this.#names.kind);
+      return this.index.route(this.#names.system, this.#names.kind, this.#reader.path(offset));
     }
     if (this.#byIdsGeneration !== this.index.generation) {
       this.#byIds.clear();
       this.#byIdsGeneration = this.index.generation;
     }
     const key = systemId * NAME_SLOTS + kindId;
-    const cached = this.#byIds.get(key);
-    if (cached !== undefined) return cached;
+    let cached = this.#byIds.get(key);
+    if (cached === undefined) {
+      this.#names.read(this.ring.buffer, words, body);
+      const entries = this.index.match(this.#names.system, this.#names.kind);
+      cached = { entries, pathless: entries.every((entry) => entry.path === null) };
+      if (this.#byIds.size >= ID_CACHE_SIZE) this.#byIds.clear();
+      this.#byIds.set(key, cached);
+    }
+    if (cached.pathless) return cached.entries;
     this.#names.read(this.ring.buffer, words, body);
-    const entries = this.index.match(this.#names.system, this.#names.kind);
-    if (this.#byIds.size >= ID_CACHE_SIZE) this.#byIds.clear();
-    this.#byIds.set(key, entries);
-    return entries;
+    return this.index.route(this.#names.system, this.#names.kind, this.#reader.path(offset));
   }
 
-  #skipAborted(entries: readonly Entry[], from: number, offset: number, path: string | null): void {
+  #skipAborted(entries: readonly Entry[], from: number): void {
     for (let i = from; i < entries.length; i++) {
       const entry = entries[i]!;
       if (entry.value.removed) continue;
-      if (entry.path !== null) {
-        path ??= this.#reader.path(offset);
-        if (!entry.path.match(path)) continue;
-      }
       entry.value.skipAborted();
       this.#counters[kAborted]!++;
       this.#list(entry.value);
@@ -500,7 +502,11 @@ export class Dispatcher {
     for (const item of items) {
       if (this.index.size >= this.#maxSubscribers) {
         const max = this.#maxSubscribers;
-        error = { code: "SUBSCRIBER_CAP", message: `subscriber cap reached: at most ${max} live subscriptions`, max };
+        error = {
+          code: "SUBSCRIBER_CAP",
+          message: `subscriber cap reached: at most ${max} live subscriptions`,
+          max,
+        };
         values.push(-1);
         continue;
       }
@@ -709,15 +715,10 @@ export class Dispatcher {
     // Waiting on a backlog: the send at the head was not matched yet; it is dropped on stop as the rest.
     if (blocked.thread !== null) return;
     const body = (blocked.offset >> 2) + SEND_BODY_WORD;
-    let path = blocked.path;
     for (let i = blocked.next; i < blocked.entries.length; i++) {
       const entry = blocked.entries[i]!;
       const sub = entry.value;
       if (sub.removed) continue;
-      if (entry.path !== null) {
-        path ??= this.#reader.path(blocked.offset);
-        if (!entry.path.match(path)) continue;
-      }
       if (!sub.thread.collecting) this.#eventThreads.push(sub.thread);
       sub.thread.add(sub);
       this.#list(sub);

@@ -117,7 +117,8 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
   /** Runs `callback` once the subscription has ended (e.g. to remove an abort listener). */
   onEnd(callback: () => void): void {
     if (this.#ended || this.#abandoned) callback();
-    else (this.#onEnd ??= []).push(callback);
+    else if (this.#onEnd === null) this.#onEnd = [callback];
+    else this.#onEnd.push(callback);
   }
 
   // DeliveryTarget
@@ -129,7 +130,11 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
     if (this.#ended || this.#abandoned) return;
     this.#final = this.#thread.counters(this.#slot);
     // Every entry for it came before its END: skips still asked for apply to what the queue holds.
-    for (let skips = this.#thread.pendingSkips(this.#slot); skips > 0 && this.#head < this.#queue.length; skips--)
+    for (
+      let skips = this.#thread.pendingSkips(this.#slot);
+      skips > 0 && this.#head < this.#queue.length;
+      skips--
+    )
       this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
     this.#ended = true;
     this.#thread.release(this.#slot);

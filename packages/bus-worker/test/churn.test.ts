@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { churn } from "./fixtures/churn_logic.mjs";
+import { type ChurnResult, churn } from "./fixtures/churn_logic.mjs";
 import { attachedThread, nextMessage, useBuses } from "./support.js";
-
-interface ChurnResult {
-  subscriptions: number;
-  received: number;
-  dropped: number;
-  problems: string[];
-}
 
 describe("subscription churn on four threads while events flow", () => {
   const start = useBuses();
@@ -17,10 +10,16 @@ describe("subscription churn on four threads while events flow", () => {
     const control = new SharedArrayBuffer(8);
     const lastSent = new Int32Array(control, 0, 2);
     const count = 10_000;
-    const workers = [1, 2, 3].map((seed) => attachedThread(bus, { role: "churn", control, seed: seed * 7919 }));
+    const workers = [1, 2, 3].map((seed) =>
+      attachedThread(bus, { role: "churn", control, seed: seed * 7919 }),
+    );
     const exited = workers.map((worker) => new Promise((resolve) => worker.once("exit", resolve)));
     // Every thread churns from the first event on (a worker takes a while to start).
-    expect(await Promise.all(workers.map((worker) => nextMessage<string>(worker)))).toEqual(["ready", "ready", "ready"]);
+    expect(await Promise.all(workers.map((worker) => nextMessage<string>(worker)))).toEqual([
+      "ready",
+      "ready",
+      "ready",
+    ]);
     const results = workers.map((worker) => nextMessage<ChurnResult>(worker));
     for (const worker of workers) worker.postMessage("go");
     const publisher = attachedThread(bus, { role: "churn-publisher", control, count });
@@ -33,14 +32,16 @@ describe("subscription churn on four threads while events flow", () => {
       seed: 104729,
     });
     expect(await published).toBe("done");
-    const all = [await mine, ...(await Promise.all(results))] as ChurnResult[];
+    const all: ChurnResult[] = [await mine, ...(await Promise.all(results))];
     expect(await Promise.all(exited)).toEqual([0, 0, 0]);
     const problems = all.flatMap((result) => result.problems);
     expect(problems).toEqual([]);
     const subscriptions = all.reduce((sum, result) => sum + result.subscriptions, 0);
     const received = all.reduce((sum, result) => sum + result.received, 0);
     const dropped = all.reduce((sum, result) => sum + result.dropped, 0);
-    console.log(`churn: ${subscriptions} subscriptions on 4 threads, ${received} events received, ${dropped} dropped`);
+    console.log(
+      `churn: ${subscriptions} subscriptions on 4 threads, ${received} events received, ${dropped} dropped`,
+    );
     expect(subscriptions).toBeGreaterThan(20);
     await bus.flush();
     const stats = bus.stats();

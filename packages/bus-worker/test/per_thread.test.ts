@@ -32,7 +32,8 @@ describe("per-thread delivery", () => {
       }
     })();
     // The slow ones are never read while this runs: only the fast one paces the sends.
-    for (let i = 0; i < count; i++) await bus.sendAsync({ system: "mix", kind: "e", path: String(i), data: i });
+    for (let i = 0; i < count; i++)
+      await bus.sendAsync({ system: "mix", kind: "e", path: String(i), data: i });
     await consuming;
     await bus.flush();
     expect(seen).toEqual(Array.from({ length: count }, (_, i) => i));
@@ -46,7 +47,9 @@ describe("per-thread delivery", () => {
 
   it("a batch of 10,000 subscribes (and of their closes) takes a handful of control records and replies, not 10,000", async () => {
     const bus = await start();
-    const trips = (bus as unknown as { [kControlTrips]: { records: number; replies: number } })[kControlTrips];
+    const trips = (bus as unknown as { [kControlTrips]: { records: number; replies: number } })[
+      kControlTrips
+    ];
     const before = { ...trips };
     const subs = await Promise.all(
       Array.from({ length: 10_000 }, (_, i) => bus.subscribe("chat", "message", { path: `user/${i}` })),
@@ -55,7 +58,9 @@ describe("per-thread delivery", () => {
     expect(bus.stats().subscriptions).toBe(10_000);
     await Promise.all(subs.map((sub) => sub.close()));
     const closed = { records: trips.records - before.records, replies: trips.replies - before.replies };
-    console.log(`10,000 subscribes: ${subscribed.records} records, ${subscribed.replies} replies; with the closes: ${closed.records}, ${closed.replies}`);
+    console.log(
+      `10,000 subscribes: ${subscribed.records} records, ${subscribed.replies} replies; with the closes: ${closed.records}, ${closed.replies}`,
+    );
     expect(subscribed.records).toBeLessThanOrEqual(8);
     expect(subscribed.replies).toBe(subscribed.records);
     expect(closed.records).toBeLessThanOrEqual(16);
@@ -72,7 +77,9 @@ describe("per-thread delivery", () => {
     for (let from = 0; from < total; from += 10_000)
       subs.push(
         ...(await Promise.all(
-          Array.from({ length: 10_000 }, (_, i) => bus.subscribe("chat", "message", { path: `user/${from + i}` })),
+          Array.from({ length: 10_000 }, (_, i) =>
+            bus.subscribe("chat", "message", { path: `user/${from + i}` }),
+          ),
         )),
       );
     await bus.flush();
@@ -82,9 +89,12 @@ describe("per-thread delivery", () => {
       `100,000 live subscriptions: ${Math.round((rssAfter - rssBefore) / total)} bytes of RSS each (both threads, gc ${gc ? "run" : "not exposed"})`,
     );
     expect(bus.stats().subscriptions).toBe(total);
-    expect(await bus.subscribe("chat", "message").then(() => "ok", (error: { code?: string }) => error.code)).toBe(
-      "SUBSCRIBER_CAP",
-    );
+    expect(
+      await bus.subscribe("chat", "message").then(
+        () => "ok",
+        (error: { code?: string }) => error.code,
+      ),
+    ).toBe("SUBSCRIBER_CAP");
     const targets = [0, 1, 4242, 99_999];
     for (const id of targets) bus.send({ system: "chat", kind: "message", path: `user/${id}`, data: id });
     for (const id of targets) expect((await take(subs[id]!, 1))[0]?.data).toBe(id);

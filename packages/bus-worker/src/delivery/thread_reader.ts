@@ -30,7 +30,7 @@ import {
   slotCounter,
   slotPage,
   slotWord,
-  WAKE,
+  type WAKE,
 } from "../shm/delivery_layout.js";
 import { buildEvent, type DataSampler } from "./event_builder.js";
 import { createSpscRing, SpscReader } from "./spsc_ring.js";
@@ -148,7 +148,9 @@ export class ThreadReader {
   /** Oldest events drop-oldest asked `slot` to drop and it has not yet. */
   pendingSkips(slot: number): number {
     const words = this.#pages[pageOf(slot)]!.words;
-    return (Atomics.load(words, slotWord(slot, SLOT_SKIP_REQUESTED)) - words[slotWord(slot, SLOT_SKIPPED)]!) | 0;
+    return (
+      (Atomics.load(words, slotWord(slot, SLOT_SKIP_REQUESTED)) - words[slotWord(slot, SLOT_SKIPPED)]!) | 0
+    );
   }
 
   /** Counts skips applied: skipped first, so the dispatcher never counts one as free twice. */
@@ -162,8 +164,8 @@ export class ThreadReader {
   /** Lifts `slot`'s bufferSize limit: it is closing and takes whatever is in flight. */
   close(slot: number): void {
     Atomics.store(this.#pages[pageOf(slot)]!.words, slotWord(slot, SLOT_CLOSING), 1);
-    Atomics.store(this.#header, RING_WRITER_WAITING, 0);
-    this.#options.wakeDispatcher();
+    // A dispatcher blocked on this subscription asked for a wake (RING_WRITER_WAITING).
+    this.#wakeWriter();
   }
 
   /** Copies what waits in the ring (and a last batch) into the subscriptions' local queues. */
