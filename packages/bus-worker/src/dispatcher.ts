@@ -319,7 +319,6 @@ export class Dispatcher {
       if (this.#blockingThreads.length > 0 && this.#waitOnBacklog(offset, bodyBytes, blocked)) return false;
       entries = this.#match(body, offset);
       this.#eventsRead++;
-      this.#matchedEntries += entries.length;
     }
     const abortSlot = words[(offset >> 2) + SEND_ABORT_SLOT]!;
     const threads = this.#eventThreads;
@@ -446,6 +445,7 @@ export class Dispatcher {
     const kindId = words[body + BODY_KIND_ID]!;
     if (systemId < 0 || kindId < 0) {
       this.#names.read(this.ring.buffer, words, body);
+      this.#matchedEntries += this.index.match(this.#names.system, this.#names.kind).length;
       return this.index.route(this.#names.system, this.#names.kind, this.#reader.path(offset));
     }
     if (this.#byIdsGeneration !== this.index.generation) {
@@ -461,6 +461,8 @@ export class Dispatcher {
       if (this.#byIds.size >= ID_CACHE_SIZE) this.#byIds.clear();
       this.#byIds.set(key, cached);
     }
+    // inspect()'s fan-out counts matches by system and kind, before path filters.
+    this.#matchedEntries += cached.entries.length;
     if (cached.pathless) return cached.entries;
     this.#names.read(this.ring.buffer, words, body);
     return this.index.route(this.#names.system, this.#names.kind, this.#reader.path(offset));
