@@ -2,6 +2,7 @@ import type { BusEvent, Subscription, SubscriptionStats } from "@threadbus/core"
 import type { CompiledDecoder } from "./data_codec.js";
 import { DataSampler } from "./delivery/event_builder.js";
 import type { DeliveryTarget, SlotCounters, ThreadReader } from "./delivery/thread_reader.js";
+import { SLOT_SKIP_REQUESTED, SLOT_SKIPPED } from "./shm/delivery_layout.js";
 
 /** What a subscription needs from the bus client that owns it. */
 export interface SubscriptionOwner {
@@ -40,6 +41,9 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
   touched = false;
   readonly #thread: ThreadReader;
   readonly #slot: number;
+  /** The slot's shared words, kept: drop-oldest's skip requests are looked at before every take. */
+  readonly #slotWords: Int32Array;
+  readonly #slotBase: number;
   readonly #owner: SubscriptionOwner;
   /** Events taken from the ring and not yet handed to the consumer. */
   #queue: BusEvent<D>[] = [];
@@ -68,6 +72,9 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
     this.#owner = options.owner;
     this.#thread = options.thread;
     this.#slot = options.thread.register(this);
+    const { words, base } = options.thread.slotWords(this.#slot);
+    this.#slotWords = words;
+    this.#slotBase = base;
     this.#reportEvery = Math.max(1, options.bufferSize >> 2);
   }
 
@@ -228,8 +235,15 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
     }
   }
 
+  /** True if drop-oldest asked for skips not applied yet. */
+  #skipsWanted(): boolean {
+    const words = this.#slotWords;
+    const base = this.#slotBase;
+    return Atomics.load(words, base + SLOT_SKIP_REQUESTED) !== words[base + SLOT_SKIPPED] && this.#live;
+  }
+
   #take(): BusEvent<D> | undefined {
-    if (this.#live && this.#thread.pendingSkips(this.#slot) > 0) this.#applySkips();
+    if (this.#skipsWanted()) this.#applySkips();
     if (this.#head === this.#queue.length && !this.#pull()) return undefined;
     const event = this.#queue[this.#head]!;
     this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
@@ -238,7 +252,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
   }
 
   #takeAll(): BusEvent<D>[] | null {
-    if (this.#live && this.#thread.pendingSkips(this.#slot) > 0) this.#applySkips();
+    if (this.#skipsWanted()) this.#applySkips();
     if (this.#head === this.#queue.length && !this.#pull()) return null;
     const batch = this.#head === 0 ? this.#queue : this.#queue.slice(this.#head);
     this.#queue = [];

@@ -145,6 +145,11 @@ export class ThreadReader {
     this.#wakeWriter();
   }
 
+  /** The shared words of `slot`'s page, and where the slot's start (for a subscription to keep: see pendingSkips). */
+  slotWords(slot: number): { words: Int32Array; base: number } {
+    return { words: this.#pages[pageOf(slot)]!.words, base: slotWord(slot, 0) };
+  }
+
   /** Oldest events drop-oldest asked `slot` to drop and it has not yet. */
   pendingSkips(slot: number): number {
     const words = this.#pages[pageOf(slot)]!.words;
@@ -171,9 +176,11 @@ export class ThreadReader {
   /** Copies what waits in the ring (and a last batch) into the subscriptions' local queues. */
   drain(): void {
     if (this.#disposed || this.#draining) return;
+    // The common case when a consumer asks: nothing new (one shared load).
+    if (!this.#reader.hasEntries && Atomics.load(this.#header, RING_TAIL) !== 1) return;
     this.#draining = true;
     try {
-      Atomics.store(this.#header, RING_DRAIN_POSTED, 0);
+      if (Atomics.load(this.#header, RING_DRAIN_POSTED) !== 0) Atomics.store(this.#header, RING_DRAIN_POSTED, 0);
       for (;;) {
         const taken = this.#reader.take();
         if (taken !== null) {
