@@ -180,7 +180,8 @@ export class ThreadReader {
     if (!this.#reader.hasEntries && Atomics.load(this.#header, RING_TAIL) !== 1) return;
     this.#draining = true;
     try {
-      if (Atomics.load(this.#header, RING_DRAIN_POSTED) !== 0) Atomics.store(this.#header, RING_DRAIN_POSTED, 0);
+      if (Atomics.load(this.#header, RING_DRAIN_POSTED) !== 0)
+        Atomics.store(this.#header, RING_DRAIN_POSTED, 0);
       for (;;) {
         const taken = this.#reader.take();
         if (taken !== null) {
