@@ -1,6 +1,6 @@
 import { BroadcastChannel, parentPort } from "node:worker_threads";
 import type { BusEvent, EventBus, Subscription } from "@threadbus/core";
-import type { WorkerBusHandle } from "@threadbus/worker";
+import type { WorkerBus, WorkerBusHandle } from "@threadbus/worker";
 import {
   BROADCAST_BATCH,
   BROADCAST_WINDOW_BATCHES,
@@ -109,9 +109,17 @@ async function handle(request: EntityRequest): Promise<Partial<EntityReply>> {
     case "run": {
       const { from, count, entities } = request;
       if (channel === null) {
+        const workerBus = bus as WorkerBus;
         for (let seq = from; seq < from + count; seq++) {
           const entity = entityOf(seq, entities);
-          bus!.send({ system: ENTITY_SYSTEM, kind: ENTITY_KIND, path: `user/${entity}`, data: entity });
+          const event = { system: ENTITY_SYSTEM, kind: ENTITY_KIND, path: `user/${entity}`, data: entity };
+          try {
+            workerBus.send(event);
+          } catch (error) {
+            // The ring stayed full past maxWaitMs (subscribers behind): wait for room without blocking.
+            if ((error as { code?: string }).code !== "BUS_FULL") throw error;
+            await workerBus.sendAsync(event);
+          }
         }
         await bus!.flush();
         return {};
