@@ -268,13 +268,18 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
 
   /** Drops the oldest events not taken yet, as many as drop-oldest asked for (they are counted already). */
   #applySkips(): void {
-    const wanted = this.#thread.pendingSkips(this.#slot);
-    let skipped = 0;
-    while (skipped < wanted && (this.#head < this.#queue.length || this.#pull())) {
-      this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
-      skipped++;
+    let left = this.#thread.pendingSkips(this.#slot);
+    while (left > 0 && this.#live) {
+      let skipped = 0;
+      while (skipped < left && this.#head < this.#queue.length) {
+        this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
+        skipped++;
+      }
+      // Reported before the next pull: a pull that reads the END applies what is still asked.
+      if (skipped > 0) this.#thread.skip(this.#slot, skipped);
+      left -= skipped;
+      if (left === 0 || !this.#pull()) break;
     }
-    if (skipped > 0 && this.#live) this.#thread.skip(this.#slot, skipped);
   }
 
   /** Appends what waits in the thread's ring to the queues; true if this queue now holds events. */
