@@ -50,6 +50,8 @@ import {
  * untouched into each matching subscriber's delivery ring; subscribers decode it there.
  */
 export {
+  BATCH_COUNT,
+  BATCH_ITEMS_BYTE,
   BODY_DATA_BYTES,
   BODY_HEADER_BYTES,
   BODY_KIND_BYTES,
@@ -57,8 +59,6 @@ export {
   BODY_PATH_BYTES,
   BODY_SYSTEM_BYTES,
   BODY_SYSTEM_ID,
-  BATCH_COUNT,
-  BATCH_ITEMS_BYTE,
   BODY_TAG,
   CONTROL_CLIENT,
   CONTROL_HEADER_BYTES,
