@@ -74,8 +74,6 @@ export interface DispatcherOptions {
 /** Where the loop stopped inside a send because a "block" subscriber had no room. */
 interface Blocked {
   offset: number;
-  /** Waiting for this thread's backlog (an entry for a "block" subscription) instead of one subscription. */
-  thread: ThreadWriter | null;
   bodyBytes: number;
   entries: readonly Entry[];
   next: number;
@@ -121,8 +119,6 @@ export class Dispatcher {
   /** Threads the current event goes to (collecting its subscriptions' slots). */
   readonly #eventThreads: ThreadWriter[] = [];
   readonly #backlogged = new Set<ThreadWriter>();
-  /** Threads whose backlog holds an entry for a "block" subscription: no event passes until it moved. */
-  readonly #blockingThreads: ThreadWriter[] = [];
   /** Match results by interned (system id, kind id), and whether none of them has a path filter. */
   readonly #byIds = new Map<number, { entries: readonly Entry[]; pathless: boolean }>();
   #byIdsGeneration = -1;
@@ -183,7 +179,6 @@ export class Dispatcher {
   get blockedOn(): string | null {
     const blocked = this.#blocked;
     if (blocked === null) return null;
-    if (blocked.thread !== null) return `thread ${blocked.thread.client}`;
     return blocked.entries[blocked.next]!.value.id;
   }
 
@@ -309,13 +304,12 @@ export class Dispatcher {
     let entries: readonly Entry[];
     let from = 0;
     const blocked = this.#blocked;
-    if (blocked !== null && blocked.offset === offset && blocked.thread === null) {
+    if (blocked !== null && blocked.offset === offset) {
       entries = blocked.entries;
       from = blocked.next;
       this.#blocked = null;
     } else {
       if (blocked !== null) this.#blocked = null;
-      if (this.#blockingThreads.length > 0 && this.#waitOnBacklog(offset, bodyBytes, blocked)) return false;
       entries = this.#match(body, offset);
       this.#eventsRead++;
     }
@@ -335,14 +329,8 @@ export class Dispatcher {
           // What this event's earlier subscriptions got is written now; it resumes at this one.
           this.#writeEvent(body, bodyBytes, false);
           // Still blocked on the same subscriber: keep when it started (the slow-subscriber warning counts from there).
-          if (
-            blocked !== null &&
-            blocked.offset === offset &&
-            blocked.next === i &&
-            blocked.thread === null
-          ) {
-            this.#blocked = blocked;
-          } else this.#blocked = this.#newBlocked(offset, bodyBytes, entries, i, null);
+          if (blocked !== null && blocked.offset === offset && blocked.next === i) this.#blocked = blocked;
+          else this.#blocked = this.#newBlocked(offset, bodyBytes, entries, i);
           return false;
         }
         this.#list(sub);
@@ -371,48 +359,13 @@ export class Dispatcher {
       const thread = threads[i]!;
       thread.writeEvent(words, body, bodyBytes, force);
       this.#listThread(thread);
-      if (thread.hasBacklog) {
-        this.#backlogged.add(thread);
-        if (thread.blockingBacklog && !this.#blockingThreads.includes(thread))
-          this.#blockingThreads.push(thread);
-      }
+      if (thread.hasBacklog) this.#backlogged.add(thread);
     }
     threads.length = 0;
   }
 
-  /**
-   * A "block" subscription's event waits in its thread's backlog (the thread's ring is full): no
-   * later event passes until it entered the ring. True if the send at `offset` must wait.
-   */
-  #waitOnBacklog(offset: number, bodyBytes: number, blocked: Blocked | null): boolean {
-    const threads = this.#blockingThreads;
-    while (threads.length > 0) {
-      const thread = threads[0]!;
-      if (!thread.gone && thread.blockingBacklog) {
-        thread.pumpBacklog();
-        this.#listThread(thread);
-      }
-      if (thread.gone || !thread.blockingBacklog) {
-        threads.shift();
-        continue;
-      }
-      this.#blocked =
-        blocked !== null && blocked.thread === thread && blocked.offset === offset
-          ? blocked
-          : this.#newBlocked(offset, bodyBytes, [], 0, thread);
-      return true;
-    }
-    return false;
-  }
-
-  #newBlocked(
-    offset: number,
-    bodyBytes: number,
-    entries: readonly Entry[],
-    next: number,
-    thread: ThreadWriter | null,
-  ): Blocked {
-    return { offset, thread, bodyBytes, entries, next, since: performance.now(), warned: false };
+  #newBlocked(offset: number, bodyBytes: number, entries: readonly Entry[], next: number): Blocked {
+    return { offset, bodyBytes, entries, next, since: performance.now(), warned: false };
   }
 
   /** "system kind" of a subscription, from its index entry. */
@@ -631,19 +584,13 @@ export class Dispatcher {
 
   /** Waits for room at the blocking subscriber, an abort of the send, its removal, or stop's timeout. */
   async #waitForRoom(blocked: Blocked, now: number): Promise<void> {
-    const thread = blocked.thread;
-    if (thread !== null) {
-      const ready = () => thread.gone || thread.backlogFits() || performance.now() >= this.#stopDeadline;
-      if (ready()) return;
-      thread.askForRoom();
-      await this.#sleep(ready, Math.max(1, Math.min(this.#slowMs, this.#stopDeadline - now)), false);
-      return;
-    }
     const sub = blocked.entries[blocked.next]!.value;
     const abortSlot = this.#reader.word(blocked.offset, SEND_ABORT_SLOT);
     const ready = () =>
       sub.removed ||
       !sub.full() ||
+      // Its events may wait in its thread's backlog for room that its thread just made.
+      this.#backlogReady() ||
       (abortSlot >= 0 && isAborted(this.#header, abortSlot)) ||
       performance.now() >= this.#stopDeadline;
     if (ready()) return;
@@ -712,9 +659,6 @@ export class Dispatcher {
     const blocked = this.#blocked;
     if (blocked === null) return;
     this.#blocked = null;
-    this.#blockingThreads.length = 0;
-    // Waiting on a backlog: the send at the head was not matched yet; it is dropped on stop as the rest.
-    if (blocked.thread !== null) return;
     const body = (blocked.offset >> 2) + SEND_BODY_WORD;
     for (let i = blocked.next; i < blocked.entries.length; i++) {
       const entry = blocked.entries[i]!;

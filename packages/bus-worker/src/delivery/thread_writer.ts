@@ -36,8 +36,10 @@ export interface ThreadWriterOptions {
  * a backlog here instead, behind which every later entry waits, so order holds:
  * - "drop-newest" subscriptions drop it (no room), counted;
  * - "drop-oldest" and "block" ones keep it in the backlog (each one's bufferSize bounds how many
- *   it can have there); an entry for a "block" subscription in the backlog makes the dispatcher
- *   wait (blockingBacklog) until the thread drained enough for it to enter the ring.
+ *   it can have there). The dispatcher does not wait for the thread here: a "block" subscription
+ *   holds it only once its bufferSize is full (SubscriptionSlot.full). Waiting on a merely full
+ *   ring would make the dispatcher depend on the thread's event loop, and a thread whose loop is
+ *   busy retrying sends that the dispatcher's wait keeps failing would never drain: a deadlock.
  * What a backlog still holds when the thread's last subscription ends follows as one last batch
  * by postMessage (RING_TAIL).
  */
@@ -52,8 +54,6 @@ export class ThreadWriter {
   #count = 0;
   /** Entries that found no room, oldest first, whole (words from ENTRY_LENGTH on). */
   #backlog: Int32Array<ArrayBuffer>[] = [];
-  /** The backlog holds an entry for a "block" subscription: the dispatcher waits for it. */
-  blockingBacklog = false;
   #dirty = false;
   /** On the dispatcher's list of threads to publish after the pass. */
   listed = false;
@@ -142,11 +142,7 @@ export class ThreadWriter {
       count = kept;
     }
     if (count === 0) return;
-    for (let i = 0; i < count; i++) {
-      const sub = subs[i]!;
-      sub.accepted();
-      if (sub.overflow === "block") this.blockingBacklog = true;
-    }
+    for (let i = 0; i < count; i++) subs[i]!.accepted();
     this.#backlog.push(entryCopy(subs, count, source, body, bodyBytes));
     this.#askToDrain();
   }
@@ -177,7 +173,6 @@ export class ThreadWriter {
       this.#dirty = true;
     }
     if (backlog.length > 0) this.#askToDrain();
-    else this.blockingBacklog = false;
     return backlog.length > 0;
   }
 
@@ -223,7 +218,6 @@ export class ThreadWriter {
         at += entry.length;
       }
       this.#backlog = [];
-      this.blockingBacklog = false;
       this.port.postMessage(tail.buffer, [tail.buffer]);
       Atomics.store(this.#ring.header, RING_TAIL, 1);
     }

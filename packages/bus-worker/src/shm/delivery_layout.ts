@@ -35,7 +35,7 @@ export const RING_HEADER_BYTES = 256;
 /** Positions are 30-bit byte counters that wrap, as the bus ring's (defined once, there). */
 export { POSITION_MASK } from "./bus_header_layout.js";
 
-/** A thread's delivery ring, shared by all of its subscriptions (only touched pages are resident). 256 KiB made attach.test.ts hang when run whole (a wrap case not yet understood): see the README. */
+/** A thread's delivery ring, shared by all of its subscriptions (only touched pages are resident). Correct at any power of two (busy_thread.test.ts and attach.test.ts pass at 64 KiB); 1 MiB lets a busy thread fall behind by more before the backlog is used. */
 export const DELIVERY_RING_BYTES = 1 << 20;
 
 /** The message on a thread's delivery port that wakes it (entries too large for the ring travel as ArrayBuffers). */
