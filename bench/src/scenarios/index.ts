@@ -11,7 +11,6 @@ import { luaScenario } from "./i_lua.js";
 import { scaleScenario } from "./j_scale.js";
 import { natsScenario } from "./k_nats.js";
 import { monitorScenario } from "./l_monitor.js";
-import { entitiesScenario } from "./m_entities.js";
 import { pathsScenario } from "./n_paths.js";
 import { sendCostScenario } from "./s_send_cost.js";
 
@@ -29,7 +28,6 @@ export const scenarios: readonly Scenario[] = [
   scaleScenario,
   natsScenario,
   monitorScenario,
-  entitiesScenario,
   pathsScenario,
   sendCostScenario,
 ];

@@ -21,14 +21,11 @@ import type {
 
 export const DEFAULT_BUFFER_SIZE = 1024;
 export const MAX_BUFFER_SIZE = 1 << 24;
-/**
- * The WorkerBus's cap: its subscriptions share one delivery ring per thread, so an idle one costs
- * well under 1 KiB, and per-entity subscriptions (one per connection) reach 100,000.
- */
-export const DEFAULT_MAX_SUBSCRIBERS = 100_000;
+export const DEFAULT_MAX_SUBSCRIBERS = 4096;
 /**
  * The in-thread Bus's cap: per-entity subscriptions (one per connection) reach 100,000, and an
- * idle one costs well under 1 KiB there.
+ * idle one costs well under 1 KiB there. DEFAULT_MAX_SUBSCRIBERS stays the WorkerBus's default
+ * while each of its subscriptions has a delivery ring of its own (~33 KiB).
  */
 export const DEFAULT_BUS_MAX_SUBSCRIBERS = 100_000;
 /** How long stop() waits for accepted events to be delivered before it drops and counts the rest. */

@@ -41,12 +41,12 @@ export class AdminApi {
 
   inspect(): DispatcherInspection {
     const d = this.dispatcher;
-    const subscriptions = [...d.index.entries()].map(
-      ({ value: state, system, kind, path }): SubscriptionInfo => ({
-        path: path?.source ?? null,
+    const subscriptions = d.subscriptions().map(
+      (state): SubscriptionInfo => ({
+        path: d.index.get(state.id)?.path?.source ?? null,
         id: state.id,
-        system: system.source,
-        kind: kind?.source ?? "",
+        system: state.system,
+        kind: state.kind,
         overflow: state.overflow,
         bufferSize: state.bufferSize,
         buffered: state.pending,

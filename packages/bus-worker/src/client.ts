@@ -1,4 +1,4 @@
-import { isMainThread, type MessagePort } from "node:worker_threads";
+import { isMainThread, MessageChannel, type MessagePort } from "node:worker_threads";
 import {
   AbortError,
   assertBusEvent,
@@ -30,7 +30,7 @@ import {
   WorkerFailedError,
 } from "@threadbus/core";
 import { AbortSlots } from "./abort_slots.js";
-import { BodyNames, RecordEncoder, RecordType, type SubscribeItem, subscribeItemMaxBytes } from "./codec.js";
+import { BodyNames, RecordEncoder, RecordType } from "./codec.js";
 import { CatalogueCodecs, type CompiledCodec } from "./compiled_codec.js";
 import {
   CLIENT_FREE,
@@ -59,12 +59,11 @@ import {
   sharedViews,
 } from "./constants.js";
 import { COMPILED_TAG } from "./data_codec.js";
-import { ThreadReader } from "./delivery/thread_reader.js";
+import { createDeliveryRing } from "./delivery.js";
 import { NameTable } from "./names.js";
 import type { OnFull } from "./options.js";
-import type { DispatcherMessage, SerializedError } from "./protocol.js";
+import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
 import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, Ring } from "./ring.js";
-import { kControlTrips } from "./symbols.js";
 import { type SubscriptionOwner, WorkerSubscription } from "./worker_subscription.js";
 
 /** Everything a thread needs to use a running WorkerBus; see WorkerBus.handle(). */
@@ -104,19 +103,6 @@ interface Pending {
   resolve(value: number): void;
   reject(error: unknown): void;
 }
-
-/** A subscribe or unsubscribe waiting to go in this tick's batch record. */
-interface Queued<T> extends Pending {
-  readonly item: T;
-}
-
-/** A batch record sent and not answered yet: one Pending per item. */
-interface SentBatch {
-  readonly items: readonly Pending[];
-}
-
-/** A batch record's size at most: a quarter ring may be larger, but a big record holds the ring's head. */
-const BATCH_RECORD_BYTES = 256 * 1024;
 
 /** `sub.N` with N a canonical positive Int32 (no leading zeros): "sub.01" is no id. */
 const SUBSCRIPTION_ID = /^sub\.([1-9]\d{0,9})$/;
@@ -161,15 +147,6 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
   readonly #mine: number;
   readonly #pending = new Map<number, Pending>();
   readonly #subscriptions = new Map<string, WorkerSubscription>();
-  /** This thread's end of per-thread delivery, created with its first subscription. */
-  #delivery: ThreadReader | null = null;
-  /** Subscribes and unsubscribes issued this tick: they go as batch records (see #flushControl). */
-  #queuedSubscribes: Queued<SubscribeItem>[] = [];
-  #queuedUnsubscribes: Queued<number>[] = [];
-  #flushQueued = false;
-  readonly #batches = new Map<number, SentBatch>();
-  /** Batch records sent, and their replies received: tests count round trips with them. */
-  readonly [kControlTrips] = { records: 0, replies: 0 };
   #token = 0;
   /** ready() calls waiting for ring space (they keep the thread alive, see #keepAlive). */
   #roomWaits = 0;
@@ -247,32 +224,37 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
     if (signal?.aborted) throw new AbortError("subscribe aborted", { cause: signal.reason });
     const number = Atomics.add(this.header, kNextSubscription, 1) + 1;
     const id = `sub.${number}`;
-    const subscription = new WorkerSubscription<D>({
-      id,
-      system,
-      kind: kind ?? "",
-      bufferSize: resolved.bufferSize,
-      thread: this.#deliveryThread(),
-      owner: this,
-    });
-    const reply = new Promise<number>((resolve, reject) => {
-      const item: SubscribeItem = {
+    const token = ++this.#token;
+    const channel = new MessageChannel();
+    const ring = createDeliveryRing(resolved.bufferSize);
+    const subscription = new WorkerSubscription<D>(id, system, kind ?? "", ring, channel.port1, this);
+    const message: ClientMessage = {
+      type: "port",
+      client: this.config.client,
+      token,
+      port: channel.port2,
+      ring,
+    };
+    this.control.postMessage(message, [channel.port2]);
+    const reply = this.#expect(token);
+    const enqueued = await this.#enqueueControl(RecordType.subscribe, () =>
+      this.#encoder.encodeSubscribe(
+        this.config.client,
+        token,
         number,
-        bufferSize: resolved.bufferSize,
-        overflow: resolved.overflow,
-        slot: subscription.slot,
+        resolved.bufferSize,
+        resolved.overflow,
         system,
-        kind: kind ?? "",
-        path: resolved.path,
-      };
-      this.#queuedSubscribes.push({ item, resolve, reject });
-    });
-    this.#queueFlush();
+        kind ?? "",
+        resolved.path,
+      ),
+    );
     try {
+      if (!enqueued) throw new BusClosedError();
       await reply;
     } catch (error) {
-      // Refused by the dispatcher (the cap): it never used the slot.
-      if (error instanceof SubscriberCapError) subscription.discard();
+      this.#forget(token);
+      channel.port1.close();
       // A subscribe caught by stop settles with the stop, as in the in-thread Bus.
       if (error instanceof BusClosedError) await this.stopped().catch(() => undefined);
       throw error;
@@ -302,17 +284,20 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
     // A subscription of this thread takes what is in flight from now on, so the dispatcher never
     // waits on it while it goes.
     this.#subscriptions.get(id)?.beginClose();
-    const reply = new Promise<number>((resolve, reject) => {
-      this.#queuedUnsubscribes.push({ item: number, resolve, reject });
-    });
-    this.#queueFlush();
+    const token = ++this.#token;
+    const reply = this.#expect(token);
+    const encode = () => this.#encoder.encodeControl(this.config.client, token, number);
+    if (!(await this.#enqueueControl(RecordType.unsubscribe, encode))) {
+      this.#forget(token);
+      await this.finished();
+      return false;
+    }
     return (await reply.catch(settleClosed(0))) === 1;
   }
 
   async flush(): Promise<void> {
     if (this.#failure) throw this.#failure;
     if (this.#finished) return;
-    this.#flushControl();
     const token = ++this.#token;
     const reply = this.#expect(token);
     const enqueued = await this.#enqueueControl(RecordType.flush, () =>
@@ -332,8 +317,6 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
    * false (counted in stats().refused). Returns false after stop.
    */
   send<D = unknown>(input: SendEvent<C, D>, options?: SendOptions): boolean {
-    // Subscribes issued before this send go before it in the ring, as if they had not been batched.
-    if (this.#flushQueued) this.#flushControl();
     const event = input as BusEvent;
     const signal = resolveSendSignal(options);
     const result = this.#trySend(event, signal, true);
@@ -368,7 +351,6 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
    * AbortError if `signal` aborts while it waits, and with InvalidEventError for a bad event.
    */
   async sendAsync<D = unknown>(input: SendEvent<C, D>, options?: SendOptions): Promise<boolean> {
-    if (this.#flushQueued) this.#flushControl();
     const event = input as BusEvent;
     const signal = resolveSendSignal(options);
     for (;;) {
@@ -474,89 +456,8 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
     this.ring.wake();
   }
 
-  #deliveryThread(): ThreadReader {
-    this.#delivery ??= new ThreadReader({
-      client: this.config.client,
-      names: this.names,
-      post: (message, transfer) => this.control.postMessage(message, transfer),
-      wakeDispatcher: () => this.ring.wake(),
-    });
-    return this.#delivery;
-  }
-
-  #queueFlush(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => this.#flushControl());
-  }
-
-  /**
-   * Sends this tick's subscribes and unsubscribes as batch records (subscribes first, in the
-   * order they were issued), each answered by one reply: `Promise.all` of 10,000 subscribes is a
-   * handful of records and replies, not 10,000 round trips.
-   */
-  #flushControl(): void {
-    if (!this.#flushQueued) return;
-    this.#flushQueued = false;
-    const subscribes = this.#queuedSubscribes;
-    const unsubscribes = this.#queuedUnsubscribes;
-    this.#queuedSubscribes = [];
-    this.#queuedUnsubscribes = [];
-    const limit = Math.min(this.ring.maxRecordBytes, BATCH_RECORD_BYTES);
-    for (let from = 0; from < subscribes.length; ) {
-      let bytes = 64;
-      let to = from;
-      while (
-        to < subscribes.length &&
-        (to === from || bytes + subscribeItemMaxBytes(subscribes[to]!.item) <= limit)
-      )
-        bytes += subscribeItemMaxBytes(subscribes[to++]!.item);
-      const batch = subscribes.slice(from, to);
-      const items = batch.map((queued) => queued.item);
-      this.#sendBatch(RecordType.subscribeBatch, batch, (token) =>
-        this.#encoder.encodeSubscribeBatch(this.config.client, token, items),
-      );
-      from = to;
-    }
-    const perRecord = Math.max(1, (limit >> 2) - 16);
-    for (let from = 0; from < unsubscribes.length; from += perRecord) {
-      const batch = unsubscribes.slice(from, from + perRecord);
-      const numbers = batch.map((queued) => queued.item);
-      this.#sendBatch(RecordType.unsubscribeBatch, batch, (token) =>
-        this.#encoder.encodeUnsubscribeBatch(this.config.client, token, numbers),
-      );
-    }
-  }
-
-  #sendBatch(type: number, items: readonly Pending[], encode: (token: number) => number): void {
-    const token = ++this.#token;
-    if (this.#failure) {
-      for (const item of items) item.reject(this.#failure);
-      return;
-    }
-    this.#batches.set(token, { items });
-    this.#keepAlive();
-    this[kControlTrips].records++;
-    this.#enqueueControl(type, () => encode(token)).then(
-      async (enqueued) => {
-        if (enqueued) return;
-        this.#batches.delete(token);
-        this.#keepAlive();
-        await this.finished();
-        for (const item of items) item.reject(new BusClosedError());
-      },
-      (error: unknown) => {
-        this.#batches.delete(token);
-        this.#keepAlive();
-        for (const item of items) item.reject(error);
-      },
-    );
-  }
-
   /** Marks this client closed locally (sends return false, subscribes reject at once). */
   protected markClosed(): void {
-    // Subscribes and unsubscribes issued before stop go before it, as if they had not been batched.
-    this.#flushControl();
     this.#closed = true;
   }
 
@@ -580,11 +481,8 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
     this.#failure = error;
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
-    for (const batch of this.#batches.values()) for (const item of batch.items) item.reject(error);
-    this.#batches.clear();
     this.#keepAlive();
     for (const subscription of [...this.#subscriptions.values()]) subscription.fail(error);
-    this.#delivery?.dispose();
     this.#settle();
     this.control.close();
   }
@@ -596,14 +494,10 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
     // Subscriptions end through their rings (the dispatcher ended each one before it finished);
     // one whose end the dispatcher never wrote (a detach cut short) is ended here.
     for (const subscription of [...this.#subscriptions.values()]) subscription.abandon();
-    this.#delivery?.dispose();
     for (const [token, pending] of this.#pending) {
       this.#forget(token);
       pending.reject(new BusClosedError());
     }
-    for (const batch of this.#batches.values())
-      for (const item of batch.items) item.reject(new BusClosedError());
-    this.#batches.clear();
     this.#settle();
     this.control.close();
   }
@@ -737,18 +631,8 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
       for (const resolve of waiters) resolve();
       return;
     }
-    if (message.type === "batch") {
-      const batch = this.#batches.get(message.token);
-      if (batch === undefined) return;
-      this.#batches.delete(message.token);
-      this[kControlTrips].replies++;
-      this.#keepAlive();
-      const error = message.error === undefined ? null : toError(message.error);
-      batch.items.forEach((item, i) => {
-        const value = message.values[i]!;
-        if (value < 0) item.reject(error);
-        else item.resolve(value);
-      });
+    if (message.type === "removed") {
+      this.#subscriptions.get(message.id)?.removed();
       return;
     }
     const pending = this.#pending.get(message.token);
@@ -765,13 +649,7 @@ export abstract class BusClient<C extends CatalogueLike = Untyped> implements Ev
 
   /** The control port holds the event loop open while a reply is awaited or room is waited for. */
   #keepAlive(): void {
-    if (
-      this.#pending.size > 0 ||
-      this.#batches.size > 0 ||
-      this.#roomWaits > 0 ||
-      this.#onFinished.length > 0
-    )
-      this.control.ref();
+    if (this.#pending.size > 0 || this.#roomWaits > 0 || this.#onFinished.length > 0) this.control.ref();
     else this.control.unref();
   }
 

@@ -6,8 +6,6 @@ import { NameCache } from "./name_cache.js";
 import type { NameTable } from "./names.js";
 import { RecordTooLargeError } from "./ring.js";
 import {
-  BATCH_COUNT,
-  BATCH_ITEMS_BYTE,
   BODY_DATA_BYTES,
   BODY_HEADER_BYTES,
   BODY_KIND_BYTES,
@@ -20,14 +18,6 @@ import {
   CONTROL_HEADER_BYTES,
   CONTROL_TOKEN,
   DataTag,
-  ITEM_BUFFER,
-  ITEM_HEADER_BYTES,
-  ITEM_KIND,
-  ITEM_NUMBER,
-  ITEM_OVERFLOW,
-  ITEM_PATH,
-  ITEM_SLOT,
-  ITEM_SYSTEM,
   OVERFLOW_CODES,
   SEND_ABORT_SLOT,
   SEND_BODY_WORD,
@@ -50,8 +40,6 @@ import {
  * untouched into each matching subscriber's delivery ring; subscribers decode it there.
  */
 export {
-  BATCH_COUNT,
-  BATCH_ITEMS_BYTE,
   BODY_DATA_BYTES,
   BODY_HEADER_BYTES,
   BODY_KIND_BYTES,
@@ -78,23 +66,6 @@ export {
   SUBSCRIBE_PATH,
   SUBSCRIBE_SYSTEM,
 } from "./shm/record_layout.js";
-
-/** One subscribe of a subscribeBatch record. */
-export interface SubscribeItem {
-  number: number;
-  bufferSize: number;
-  overflow: (typeof OVERFLOW_CODES)[number];
-  /** The subscription's slot on its thread (delivery/thread_reader.ts). */
-  slot: number;
-  system: string;
-  kind: string;
-  path: string | undefined;
-}
-
-/** Bytes a subscribeBatch item may take at most (before encoding: 3 bytes a UTF-16 unit). */
-export function subscribeItemMaxBytes(item: SubscribeItem): number {
-  return ITEM_HEADER_BYTES + 3 * (item.system.length + item.kind.length + (item.path?.length ?? 0)) + 3;
-}
 
 /**
  * Writes a string of known UTF-8 length into the ring. Measured into a SharedArrayBuffer (Node
@@ -302,50 +273,6 @@ export class RecordEncoder {
     return CONTROL_HEADER_BYTES;
   }
 
-  /** A subscribeBatch record of `items` (their encoded size checked by the caller, see subscribeItemMaxBytes). */
-  encodeSubscribeBatch(client: number, token: number, items: readonly SubscribeItem[]): number {
-    let size = BATCH_ITEMS_BYTE;
-    for (const item of items) size += subscribeItemMaxBytes(item);
-    this.#ensure(size);
-    const scratch = this.#scratch;
-    const words = this.#words;
-    words[CONTROL_CLIENT] = client;
-    words[CONTROL_TOKEN] = token;
-    words[BATCH_COUNT] = items.length;
-    let at = BATCH_ITEMS_BYTE;
-    for (const item of items) {
-      const w = at >> 2;
-      words[w + ITEM_NUMBER] = item.number;
-      words[w + ITEM_BUFFER] = item.bufferSize;
-      words[w + ITEM_OVERFLOW] = OVERFLOW_CODES.indexOf(item.overflow);
-      words[w + ITEM_SLOT] = item.slot;
-      at += ITEM_HEADER_BYTES;
-      words[w + ITEM_SYSTEM] = scratch.write(item.system, at);
-      at += words[w + ITEM_SYSTEM]!;
-      words[w + ITEM_KIND] = scratch.write(item.kind, at);
-      at += words[w + ITEM_KIND]!;
-      if (item.path === undefined) words[w + ITEM_PATH] = -1;
-      else {
-        words[w + ITEM_PATH] = scratch.write(item.path, at);
-        at += words[w + ITEM_PATH]!;
-      }
-      at = (at + 3) & ~3;
-    }
-    return at;
-  }
-
-  /** An unsubscribeBatch record of subscription numbers. */
-  encodeUnsubscribeBatch(client: number, token: number, numbers: readonly number[]): number {
-    this.#ensure(BATCH_ITEMS_BYTE + 4 * numbers.length);
-    const words = this.#words;
-    words[CONTROL_CLIENT] = client;
-    words[CONTROL_TOKEN] = token;
-    words[BATCH_COUNT] = numbers.length;
-    const first = BATCH_ITEMS_BYTE >> 2;
-    for (let i = 0; i < numbers.length; i++) words[first + i] = numbers[i]!;
-    return BATCH_ITEMS_BYTE + 4 * numbers.length;
-  }
-
   #ensure(length: number): void {
     if (length <= this.#scratch.byteLength) return;
     let size = this.#scratch.byteLength;
@@ -438,41 +365,4 @@ export class RecordReader {
       pathLength < 0 ? undefined : this.#text.toString("utf8", start, start + pathLength),
     ];
   }
-}
-
-/** The items of a subscribeBatch record at `offset` (in `text`/`words`, the ring). */
-export function readSubscribeBatch(text: Buffer, words: Int32Array, offset: number): SubscribeItem[] {
-  const count = words[(offset >> 2) + BATCH_COUNT]!;
-  const items: SubscribeItem[] = [];
-  let at = offset + BATCH_ITEMS_BYTE;
-  for (let i = 0; i < count; i++) {
-    const w = at >> 2;
-    const systemBytes = words[w + ITEM_SYSTEM]!;
-    const kindBytes = words[w + ITEM_KIND]!;
-    const pathBytes = words[w + ITEM_PATH]!;
-    let start = at + ITEM_HEADER_BYTES;
-    const system = text.toString("utf8", start, start + systemBytes);
-    start += systemBytes;
-    const kind = text.toString("utf8", start, start + kindBytes);
-    start += kindBytes;
-    const path = pathBytes < 0 ? undefined : text.toString("utf8", start, start + pathBytes);
-    if (pathBytes > 0) start += pathBytes;
-    items.push({
-      number: words[w + ITEM_NUMBER]!,
-      bufferSize: words[w + ITEM_BUFFER]!,
-      overflow: OVERFLOW_CODES[words[w + ITEM_OVERFLOW]!]!,
-      slot: words[w + ITEM_SLOT]!,
-      system,
-      kind,
-      path,
-    });
-    at = (start + 3) & ~3;
-  }
-  return items;
-}
-
-/** The subscription numbers of an unsubscribeBatch record at `offset`. */
-export function readUnsubscribeBatch(words: Int32Array, offset: number): Int32Array {
-  const first = (offset >> 2) + (BATCH_ITEMS_BYTE >> 2);
-  return words.subarray(first, first + words[(offset >> 2) + BATCH_COUNT]!);
 }

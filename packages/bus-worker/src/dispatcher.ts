@@ -1,5 +1,5 @@
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { type IndexEntry, SubscriptionIndex } from "@threadbus/core";
+import { type IndexEntry, type PathFilter, SubscriptionIndex } from "@threadbus/core";
 import { isAborted, releaseAbortSlot } from "./abort_slots.js";
 import { ClientRegistry } from "./clients.js";
 import {
@@ -8,13 +8,14 @@ import {
   BodyNames,
   CONTROL_CLIENT,
   CONTROL_TOKEN,
+  OVERFLOW_CODES,
   RecordReader,
   RecordType,
-  readSubscribeBatch,
-  readUnsubscribeBatch,
   SEND_ABORT_SLOT,
   SEND_BODY_WORD,
+  SUBSCRIBE_BUFFER,
   SUBSCRIBE_NUMBER,
+  SUBSCRIBE_OVERFLOW,
 } from "./codec.js";
 import {
   DispatcherSleep,
@@ -38,14 +39,13 @@ import {
   type SharedViews,
   sharedViews,
 } from "./constants.js";
-import { SubscriptionSlot } from "./delivery/subscription_slot.js";
-import { ThreadWriter } from "./delivery/thread_writer.js";
+import { DeliveryWriter } from "./delivery.js";
 import { IdlePolicy } from "./idle.js";
 import { NAME_SLOTS, NameTable } from "./names.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
 import { type PendingClaim, Ring } from "./ring.js";
 
-type Entry = IndexEntry<SubscriptionSlot>;
+type Entry = IndexEntry<DeliveryWriter>;
 
 /** Records read per ring pass; between passes the dispatcher publishes to subscribers and may yield. */
 const CHUNK = 1024;
@@ -77,6 +77,7 @@ interface Blocked {
   bodyBytes: number;
   entries: readonly Entry[];
   next: number;
+  path: string | null;
   since: number;
   warned: boolean;
 }
@@ -102,7 +103,7 @@ interface ClaimWatch {
  */
 export class Dispatcher {
   readonly ring: Ring;
-  readonly index = new SubscriptionIndex<SubscriptionSlot>();
+  readonly index = new SubscriptionIndex<DeliveryWriter>();
   readonly #views: SharedViews;
   readonly #header: Int32Array;
   readonly #counters: Float64Array;
@@ -111,16 +112,10 @@ export class Dispatcher {
   readonly #clients: ClientRegistry;
   readonly #maxSubscribers: number;
   readonly #unblockAfterMs: number;
-  /** Each subscribing thread's delivery (delivery/thread_writer.ts), by client slot. */
-  readonly #threads = new Map<number, ThreadWriter>();
-  /** Subscriptions whose counters moved this pass, and threads written to this pass. */
-  readonly #touched: SubscriptionSlot[] = [];
-  readonly #touchedThreads: ThreadWriter[] = [];
-  /** Threads the current event goes to (collecting its subscriptions' slots). */
-  readonly #eventThreads: ThreadWriter[] = [];
-  readonly #backlogged = new Set<ThreadWriter>();
-  /** Match results by interned (system id, kind id), and whether none of them has a path filter. */
-  readonly #byIds = new Map<number, { entries: readonly Entry[]; pathless: boolean }>();
+  readonly #ports = new Map<string, { port: MessagePort; ring: SharedArrayBuffer }>();
+  readonly #touched: DeliveryWriter[] = [];
+  readonly #backlogged = new Set<DeliveryWriter>();
+  readonly #byIds = new Map<number, readonly Entry[]>();
   #byIdsGeneration = -1;
   readonly #slowMs: number;
   readonly #warn: (message: string) => void;
@@ -178,12 +173,11 @@ export class Dispatcher {
 
   get blockedOn(): string | null {
     const blocked = this.#blocked;
-    if (blocked === null) return null;
-    return blocked.entries[blocked.next]!.value.id;
+    return blocked === null ? null : blocked.entries[blocked.next]!.value.id;
   }
 
   /** A snapshot for the admin API. */
-  subscriptions(): SubscriptionSlot[] {
+  subscriptions(): DeliveryWriter[] {
     return [...this.index.entries()].map((entry) => entry.value);
   }
 
@@ -262,16 +256,9 @@ export class Dispatcher {
           if (abortSlot >= 0) releaseAbortSlot(this.#header, abortSlot);
         } else done = this.#stopExpired ? this.#dropOnStop(offset) : this.#deliver(offset, length);
         break;
-      case RecordType.subscribeBatch:
-        done = this.#subscribeBatch(offset);
+      case RecordType.subscribe:
+        done = this.#subscribe(offset);
         break;
-      case RecordType.unsubscribeBatch: {
-        const numbers = readUnsubscribeBatch(this.ring.words, offset);
-        const values: number[] = [];
-        for (let i = 0; i < numbers.length; i++) values.push(this.#remove(`sub.${numbers[i]}`) ? 1 : 0);
-        this.#replyBatch(offset, values);
-        break;
-      }
       case RecordType.unsubscribe: {
         const id = `sub.${this.#reader.word(offset, SUBSCRIBE_NUMBER)}`;
         this.#reply(offset, this.#remove(id) ? 1 : 0);
@@ -283,7 +270,8 @@ export class Dispatcher {
         break;
       case RecordType.detach: {
         const client = this.#reader.word(offset, CONTROL_CLIENT);
-        this.#removeClient(client, false);
+        for (const entry of [...this.index.entries()])
+          if (entry.value.client === client) this.#remove(entry.id);
         this.#clients.detach(client);
         break;
       }
@@ -303,130 +291,96 @@ export class Dispatcher {
     const bodyBytes = length - SEND_BODY_WORD * 4;
     let entries: readonly Entry[];
     let from = 0;
+    let path: string | null = null;
     const blocked = this.#blocked;
     if (blocked !== null && blocked.offset === offset) {
       entries = blocked.entries;
       from = blocked.next;
+      path = blocked.path;
       this.#blocked = null;
     } else {
-      if (blocked !== null) this.#blocked = null;
-      entries = this.#match(body, offset);
+      entries = this.#match(body);
       this.#eventsRead++;
+      this.#matchedEntries += entries.length;
     }
     const abortSlot = words[(offset >> 2) + SEND_ABORT_SLOT]!;
-    const threads = this.#eventThreads;
+    const touched = this.#touched;
     for (let i = from; i < entries.length; i++) {
       const entry = entries[i]!;
-      const sub = entry.value;
-      if (sub.removed) continue;
+      const writer = entry.value;
+      if (writer.removed) continue;
+      if (entry.path !== null) {
+        path ??= this.#reader.path(offset);
+        if (!(entry.path as PathFilter).match(path)) continue;
+      }
       if (abortSlot >= 0 && isAborted(this.#header, abortSlot)) {
-        this.#writeEvent(body, bodyBytes, false);
-        this.#skipAborted(entries, i);
+        this.#skipAborted(entries, i, offset, path);
         break;
       }
-      if (sub.full()) {
-        if (sub.overflow === "block") {
-          // What this event's earlier subscriptions got is written now; it resumes at this one.
-          this.#writeEvent(body, bodyBytes, false);
-          // Still blocked on the same subscriber: keep when it started (the slow-subscriber warning counts from there).
-          if (blocked !== null && blocked.offset === offset && blocked.next === i) this.#blocked = blocked;
-          else this.#blocked = this.#newBlocked(offset, bodyBytes, entries, i);
-          return false;
-        }
-        this.#list(sub);
-        if (sub.overflow === "drop-newest") {
-          sub.countDrop();
-          continue;
-        }
-        sub.dropOldest();
+      if (!writer.offer(words, body, bodyBytes)) {
+        // Still blocked on the same subscriber: keep when it started (the slow-subscriber warning counts from there).
+        if (blocked !== null && blocked.offset === offset && blocked.next === i) {
+          blocked.path = path;
+          this.#blocked = blocked;
+        } else
+          this.#blocked = {
+            offset,
+            bodyBytes,
+            entries,
+            next: i,
+            path,
+            since: performance.now(),
+            warned: false,
+          };
+        return false;
       }
-      const thread = sub.thread;
-      if (!thread.collecting) threads.push(thread);
-      thread.add(sub);
-      this.#list(sub);
+      if (!writer.listed) {
+        writer.listed = true;
+        touched.push(writer);
+      }
+      if (writer.hasBacklog) this.#backlogged.add(writer);
     }
-    this.#writeEvent(body, bodyBytes, false);
     if (abortSlot >= 0) releaseAbortSlot(this.#header, abortSlot);
     return true;
   }
 
-  /** Writes the collected event once per thread it goes to (see ThreadWriter.writeEvent). */
-  #writeEvent(body: number, bodyBytes: number, force: boolean): void {
-    const threads = this.#eventThreads;
-    if (threads.length === 0) return;
-    const words = this.ring.words;
-    for (let i = 0; i < threads.length; i++) {
-      const thread = threads[i]!;
-      thread.writeEvent(words, body, bodyBytes, force);
-      this.#listThread(thread);
-      if (thread.hasBacklog) this.#backlogged.add(thread);
-    }
-    threads.length = 0;
-  }
-
-  #newBlocked(offset: number, bodyBytes: number, entries: readonly Entry[], next: number): Blocked {
-    return { offset, bodyBytes, entries, next, since: performance.now(), warned: false };
-  }
-
-  /** "system kind" of a subscription, from its index entry. */
-  #describe(sub: SubscriptionSlot): string {
-    const entry = this.index.get(sub.id);
-    return `${entry?.system.source ?? "?"} ${entry?.kind?.source || "*"}`;
-  }
-
-  #list(sub: SubscriptionSlot): void {
-    if (sub.listed) return;
-    sub.listed = true;
-    this.#touched.push(sub);
-  }
-
-  #listThread(thread: ThreadWriter): void {
-    if (thread.listed) return;
-    thread.listed = true;
-    this.#touchedThreads.push(thread);
-  }
-
-  /**
-   * The subscriptions matching a send body, path filters applied: by interned ids when it has
-   * them (a numeric key); when some match has a path filter, the index looks the path up
-   * (SubscriptionIndex.route: literal paths by hash) instead of testing every filter.
-   */
-  #match(body: number, offset: number): readonly Entry[] {
+  /** The subscriptions matching a send body: by interned ids when it has them (a numeric key). */
+  #match(body: number): readonly Entry[] {
     const words = this.ring.words;
     const systemId = words[body + BODY_SYSTEM_ID]!;
     const kindId = words[body + BODY_KIND_ID]!;
     if (systemId < 0 || kindId < 0) {
       this.#names.read(this.ring.buffer, words, body);
-      this.#matchedEntries += this.index.match(this.#names.system, this.#names.kind).length;
-      return this.index.route(this.#names.system, this.#names.kind, this.#reader.path(offset));
+      return this.index.match(this.#names.system, this.#names.kind);
     }
     if (this.#byIdsGeneration !== this.index.generation) {
       this.#byIds.clear();
       this.#byIdsGeneration = this.index.generation;
     }
     const key = systemId * NAME_SLOTS + kindId;
-    let cached = this.#byIds.get(key);
-    if (cached === undefined) {
-      this.#names.read(this.ring.buffer, words, body);
-      const entries = this.index.match(this.#names.system, this.#names.kind);
-      cached = { entries, pathless: entries.every((entry) => entry.path === null) };
-      if (this.#byIds.size >= ID_CACHE_SIZE) this.#byIds.clear();
-      this.#byIds.set(key, cached);
-    }
-    // inspect()'s fan-out counts matches by system and kind, before path filters.
-    this.#matchedEntries += cached.entries.length;
-    if (cached.pathless) return cached.entries;
+    const cached = this.#byIds.get(key);
+    if (cached !== undefined) return cached;
     this.#names.read(this.ring.buffer, words, body);
-    return this.index.route(this.#names.system, this.#names.kind, this.#reader.path(offset));
+    const entries = this.index.match(this.#names.system, this.#names.kind);
+    if (this.#byIds.size >= ID_CACHE_SIZE) this.#byIds.clear();
+    this.#byIds.set(key, entries);
+    return entries;
   }
 
-  #skipAborted(entries: readonly Entry[], from: number): void {
+  #skipAborted(entries: readonly Entry[], from: number, offset: number, path: string | null): void {
     for (let i = from; i < entries.length; i++) {
       const entry = entries[i]!;
       if (entry.value.removed) continue;
+      if (entry.path !== null) {
+        path ??= this.#reader.path(offset);
+        if (!entry.path.match(path)) continue;
+      }
       entry.value.skipAborted();
       this.#counters[kAborted]!++;
-      this.#list(entry.value);
+      if (!entry.value.listed) {
+        entry.value.listed = true;
+        this.#touched.push(entry.value);
+      }
     }
   }
 
@@ -437,96 +391,64 @@ export class Dispatcher {
     return true;
   }
 
-  /** A batch of subscribes from one thread: all registered (or refused past the cap), one reply. */
-  #subscribeBatch(offset: number): boolean {
-    const client = this.#reader.word(offset, CONTROL_CLIENT);
-    const items = readSubscribeBatch(this.ring.buffer, this.ring.words, offset);
-    let thread = this.#threads.get(client);
-    // Its ring and pages are posted before the record is written: they are queued by now.
-    if (thread === undefined || items.some((item) => thread!.page(item.slot) === undefined)) {
-      this.#drainControlPorts();
-      thread = this.#threads.get(client);
-      if (thread === undefined || items.some((item) => thread!.page(item.slot) === undefined)) {
-        this.#stalled = true;
-        return false;
-      }
+  #subscribe(offset: number): boolean {
+    const reader = this.#reader;
+    const client = reader.word(offset, CONTROL_CLIENT);
+    const token = reader.word(offset, CONTROL_TOKEN);
+    const taken = this.#takePort(client, token);
+    if (taken === undefined) {
+      this.#stalled = true;
+      return false;
     }
-    const values: number[] = [];
-    let error: SerializedError | undefined;
-    for (const item of items) {
-      if (this.index.size >= this.#maxSubscribers) {
-        const max = this.#maxSubscribers;
-        error = {
-          code: "SUBSCRIBER_CAP",
-          message: `subscriber cap reached: at most ${max} live subscriptions`,
-          max,
-        };
-        values.push(-1);
-        continue;
-      }
-      const id = `sub.${item.number}`;
-      const sub = new SubscriptionSlot(
-        {
-          id,
-          overflow: item.overflow,
-          bufferSize: item.bufferSize,
-          thread,
-          slot: item.slot,
-          totals: this.totals,
-        },
-        thread.page(item.slot)!,
-      );
-      this.index.insert(SubscriptionIndex.compile(id, item.system, item.kind, sub, item.path));
-      values.push(0);
+    const { port, ring } = taken;
+    if (this.index.size >= this.#maxSubscribers) {
+      const max = this.#maxSubscribers;
+      port.close();
+      this.#replyError(offset, {
+        code: "SUBSCRIBER_CAP",
+        message: `subscriber cap reached: at most ${max} live subscriptions`,
+        max,
+      });
+      return true;
     }
+    const [system, kind, path] = reader.subscribeStrings(offset);
+    const id = `sub.${reader.word(offset, SUBSCRIBE_NUMBER)}`;
+    const overflow = OVERFLOW_CODES[reader.word(offset, SUBSCRIBE_OVERFLOW)]!;
+    const bufferSize = reader.word(offset, SUBSCRIBE_BUFFER);
+    const writer = new DeliveryWriter(
+      id,
+      system,
+      kind,
+      path ?? null,
+      client,
+      overflow,
+      bufferSize,
+      port,
+      ring,
+      this.totals,
+    );
+    writer.onGone = () => this.#lost(writer);
+    this.index.insert(SubscriptionIndex.compile(id, system, kind, writer, path));
     this.#counters[kSubscriptions] = this.index.size;
-    this.#replyBatch(offset, values, error);
+    this.#reply(offset, 0);
     return true;
   }
 
   #remove(id: string): boolean {
     const entry = this.index.remove(id);
     if (entry === undefined) return false;
-    this.#end(entry.value);
+    const writer = entry.value;
+    writer.end();
+    this.#backlogged.delete(writer);
     this.#counters[kSubscriptions] = this.index.size;
+    const removed: DispatcherMessage = { type: "removed", id };
+    this.#clients.post(writer.client, removed);
     return true;
   }
 
-  /** Ends a removed subscription on its thread: its last counters, then its END entry, in order. */
-  #end(sub: SubscriptionSlot): void {
-    sub.removed = true;
-    const thread = sub.thread;
-    if (thread.gone) return;
-    sub.publishCounters();
-    thread.writeEnd(sub.slot);
-    this.#listThread(thread);
-    if (thread.hasBacklog) this.#backlogged.add(thread);
-  }
-
-  /** Removes every subscription of `client`; `lost`: its thread died (counted). */
-  #removeClient(client: number, lost: boolean): void {
-    const thread = this.#threads.get(client);
-    let removed = 0;
-    for (const entry of [...this.index.entries()]) {
-      if (entry.value.client !== client) continue;
-      if (lost) {
-        this.index.remove(entry.id);
-        entry.value.removed = true;
-      } else this.#remove(entry.id);
-      removed++;
-    }
-    if (lost) this.#counters[kLostSubscribers]! += removed;
-    this.#counters[kSubscriptions] = this.index.size;
-    if (thread === undefined) return;
-    this.#threads.delete(client);
-    this.#backlogged.delete(thread);
-    if (lost) thread.gone = true;
-    else thread.end();
-  }
-
-  /** A thread whose delivery port closed without leaving first died: its subscriptions are removed and counted. */
-  #lost(client: number): void {
-    this.#removeClient(client, true);
+  /** A subscriber whose port closed (its thread died) is removed and counted. */
+  #lost(writer: DeliveryWriter): void {
+    if (this.#remove(writer.id)) this.#counters[kLostSubscribers]!++;
     this.ring.wake();
   }
 
@@ -539,19 +461,13 @@ export class Dispatcher {
     counters[kDelivered] = this.totals.delivered;
     counters[kDispatcherDropped] = this.totals.dropped;
     const touched = this.#touched;
+    for (let i = 0; i < touched.length; i++) touched[i]!.publishCounters();
     for (let i = 0; i < touched.length; i++) {
-      const sub = touched[i]!;
-      sub.listed = false;
-      if (!sub.removed) sub.publishCounters();
+      const writer = touched[i]!;
+      writer.listed = false;
+      writer.publish();
     }
     touched.length = 0;
-    const threads = this.#touchedThreads;
-    for (let i = 0; i < threads.length; i++) {
-      const thread = threads[i]!;
-      thread.listed = false;
-      thread.publish();
-    }
-    threads.length = 0;
     const header = this.#header;
     this.#clients.releaseDead(this.#consumedBytes, !this.ring.hasClaimed());
     if (Atomics.load(header, kSpaceWaiters) > 0 && this.ring.used <= this.ring.capacity >> 1)
@@ -571,26 +487,27 @@ export class Dispatcher {
   }
 
   #pumpBacklogs(): void {
-    for (const thread of this.#backlogged) {
-      if (thread.gone || !thread.pumpBacklog()) this.#backlogged.delete(thread);
-      this.#listThread(thread);
+    for (const writer of this.#backlogged) {
+      if (!writer.pumpBacklog()) this.#backlogged.delete(writer);
+      if (!writer.listed) {
+        writer.listed = true;
+        this.#touched.push(writer);
+      }
     }
   }
 
   #backlogReady(): boolean {
-    for (const thread of this.#backlogged) if (thread.backlogFits()) return true;
+    for (const writer of this.#backlogged) if (writer.backlogFits()) return true;
     return false;
   }
 
   /** Waits for room at the blocking subscriber, an abort of the send, its removal, or stop's timeout. */
   async #waitForRoom(blocked: Blocked, now: number): Promise<void> {
-    const sub = blocked.entries[blocked.next]!.value;
+    const writer = blocked.entries[blocked.next]!.value;
     const abortSlot = this.#reader.word(blocked.offset, SEND_ABORT_SLOT);
     const ready = () =>
-      sub.removed ||
-      !sub.full() ||
-      // Its events may wait in its thread's backlog for room that its thread just made.
-      this.#backlogReady() ||
+      writer.removed ||
+      writer.hasRoom(blocked.bodyBytes) ||
       (abortSlot >= 0 && isAborted(this.#header, abortSlot)) ||
       performance.now() >= this.#stopDeadline;
     if (ready()) return;
@@ -598,10 +515,10 @@ export class Dispatcher {
     if (!blocked.warned && elapsed >= this.#slowMs) {
       blocked.warned = true;
       this.#warn(
-        `threadbus: subscriber ${sub.id} (${this.#describe(sub)}) has blocked the dispatcher for ${this.#slowMs} ms: its buffer of ${sub.bufferSize} is full; it is slow, or not iterated`,
+        `threadbus: subscriber ${writer.id} (${writer.system} ${writer.kind || "*"}) has blocked the dispatcher for ${this.#slowMs} ms: its buffer of ${writer.bufferSize} is full; it is slow, or not iterated`,
       );
     }
-    sub.thread.askForRoom();
+    writer.askForRoom();
     const until = blocked.warned
       ? this.#stopDeadline - now
       : Math.min(this.#slowMs - elapsed, this.#stopDeadline - now);
@@ -659,16 +576,23 @@ export class Dispatcher {
     const blocked = this.#blocked;
     if (blocked === null) return;
     this.#blocked = null;
+    const words = this.ring.words;
     const body = (blocked.offset >> 2) + SEND_BODY_WORD;
+    let path = blocked.path;
     for (let i = blocked.next; i < blocked.entries.length; i++) {
       const entry = blocked.entries[i]!;
-      const sub = entry.value;
-      if (sub.removed) continue;
-      if (!sub.thread.collecting) this.#eventThreads.push(sub.thread);
-      sub.thread.add(sub);
-      this.#list(sub);
+      const writer = entry.value;
+      if (writer.removed) continue;
+      if (entry.path !== null) {
+        path ??= this.#reader.path(blocked.offset);
+        if (!entry.path.match(path)) continue;
+      }
+      writer.forceOffer(words, body, blocked.bodyBytes);
+      if (!writer.listed) {
+        writer.listed = true;
+        this.#touched.push(writer);
+      }
     }
-    this.#writeEvent(body, blocked.bodyBytes, true);
     // It is still at the head: the next pass takes it as done, not as a send dropped on stop.
     this.#deliveredAtExpiry = blocked.offset;
   }
@@ -678,10 +602,6 @@ export class Dispatcher {
 
   #finish(): void {
     for (const entry of [...this.index.entries()]) this.#remove(entry.id);
-    // What a backlog still holds follows each thread's ring as a last batch.
-    for (const thread of [...this.#threads.values()]) thread.end();
-    this.#threads.clear();
-    this.#backlogged.clear();
     this.#publish();
     this.#finished = true;
     // Said in shared memory before anything else: the starting thread may see this worker exit
@@ -703,15 +623,22 @@ export class Dispatcher {
     this.#clients.post(this.#reader.word(offset, CONTROL_CLIENT), message);
   }
 
-  /** One reply for a whole batch record. */
-  #replyBatch(offset: number, values: number[], error?: SerializedError): void {
+  #replyError(offset: number, error: SerializedError): void {
     const message: DispatcherMessage = {
-      type: "batch",
+      type: "reply",
       token: this.#reader.word(offset, CONTROL_TOKEN),
-      values,
-      ...(error === undefined ? {} : { error }),
+      ok: false,
+      error,
     };
     this.#clients.post(this.#reader.word(offset, CONTROL_CLIENT), message);
+  }
+
+  #takePort(client: number, token: number): { port: MessagePort; ring: SharedArrayBuffer } | undefined {
+    const key = `${client}:${token}`;
+    if (!this.#ports.has(key)) this.#drainControlPorts(); // posted before the record was written: queued
+    const taken = this.#ports.get(key);
+    this.#ports.delete(key);
+    return taken;
   }
 
   /** Takes every message already queued on the control ports, without waiting for the event loop. */
@@ -733,18 +660,7 @@ export class Dispatcher {
 
   #onClientMessage(message: ClientMessage): void {
     if (message.type === "client") this.#addClient(message.client, message.port);
-    else if (message.type === "delivery") {
-      const client = message.client;
-      const thread = new ThreadWriter({
-        client,
-        ring: message.ring,
-        port: message.port,
-        onGone: () => {
-          if (this.#threads.get(client) === thread) this.#lost(client);
-        },
-      });
-      this.#threads.set(client, thread);
-    } else this.#threads.get(message.client)?.addPage(message.page, message.buffer);
+    else this.#ports.set(`${message.client}:${message.token}`, { port: message.port, ring: message.ring });
   }
 
   // --- sleeping --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ export type OnFull = "wait" | "throw" | "drop";
 export interface WorkerBusOptions extends CatalogueOptions {
   /** Ring size in bytes, a power of two from 1 KiB to 256 MiB. Default 4 MiB. A record may take a quarter of it. */
   ringBytes?: number;
-  /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 100,000. */
+  /** Live subscriptions at most; one more rejects with SubscriberCapError. Default 4096. */
   maxSubscribers?: number;
   /**
    * Threads that may use the bus at once (the starting one and every handle() in use), at most.

@@ -2,18 +2,15 @@ import type { MessagePort } from "node:worker_threads";
 import type { ThreadbusErrorCode } from "@threadbus/core";
 
 /**
- * The messages threads exchange besides the ring. Ports and buffers cannot travel through the
- * ring, so a thread posts its delivery ring and port (once, before its first subscribe) and each
- * new slot page (before the subscribe that needs it) on its control port; the dispatcher takes
- * them from there when it reaches a record that needs them.
+ * The messages threads exchange besides the ring. Ports cannot travel through shared memory, so
+ * a record that needs one (subscribe) names a token and the port follows by postMessage; the
+ * dispatcher takes it from the client's control port when it reaches the record.
  */
 
 /** Client -> dispatcher, on the client's control port. */
 export type ClientMessage =
-  /** The thread's delivery ring and port (delivery/), ahead of its first subscribe record. */
-  | { type: "delivery"; client: number; ring: SharedArrayBuffer; port: MessagePort }
-  /** A page of the thread's subscription slots (shm/delivery_layout.ts), ahead of the subscribe that uses it. */
-  | { type: "slots"; client: number; page: number; buffer: SharedArrayBuffer }
+  /** A new subscription's port and delivery ring, ahead of its subscribe record. */
+  | { type: "port"; client: number; token: number; port: MessagePort; ring: SharedArrayBuffer }
   /** Sent by the starting thread: a new client (from bus.handle()) and its control port. */
   | { type: "client"; client: number; nonce: number; port: MessagePort };
 
@@ -29,11 +26,8 @@ export type DispatcherMessage =
   | { type: "reply"; token: number; ok: false; error: SerializedError }
   /** The ring is at most half full again (this client asked, with its space flag). */
   | { type: "space" }
-  /**
-   * The answer to a batch record: one value per item (subscribe: 0; unsubscribe: 1 removed, 0
-   * unknown id); a negative value means the item failed with `error`.
-   */
-  | { type: "batch"; token: number; values: number[]; error?: SerializedError }
+  /** A subscription of this client was removed: its ring ends after what it holds. */
+  | { type: "removed"; id: string }
   /** The dispatcher drained the ring after stop and is about to exit. */
   | { type: "finished" }
   /** A warning for the starting thread's logger (a slow "block" subscriber, a torn record). */

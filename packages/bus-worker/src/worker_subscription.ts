@@ -1,49 +1,36 @@
+import type { MessagePort } from "node:worker_threads";
 import type { BusEvent, Subscription, SubscriptionStats } from "@threadbus/core";
+import type { BodyNames } from "./codec.js";
 import type { CompiledDecoder } from "./data_codec.js";
-import { DataSampler } from "./delivery/event_builder.js";
-import type { DeliveryTarget, SlotCounters, ThreadReader } from "./delivery/thread_reader.js";
-import { SLOT_SKIP_REQUESTED, SLOT_SKIPPED } from "./shm/delivery_layout.js";
+import { DeliveryReader, deliveryBufferSize, deliveryCounters } from "./delivery.js";
 
 /** What a subscription needs from the bus client that owns it. */
 export interface SubscriptionOwner {
   unsubscribe(id: string): Promise<boolean>;
   forget(id: string): void;
+  readonly names: BodyNames;
   /** The thread's compiled codecs (catalogued events); null without a catalogue. */
   readonly codecs: CompiledDecoder | null;
-}
-
-export interface WorkerSubscriptionOptions {
-  id: string;
-  system: string;
-  kind: string;
-  bufferSize: number;
-  thread: ThreadReader;
-  owner: SubscriptionOwner;
+  wakeDispatcher(): void;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
- * A subscription as its thread sees it. Its events arrive through the thread's one delivery ring
- * (delivery/thread_reader.ts fans them out into this subscription's local queue) and are handed
- * out only when its consumer asks; the dispatcher counts what it accepted for this subscription
- * against what the consumer took, so it never holds more than `bufferSize` events its consumer
- * has not taken. Two ways to consume, one at a time:
+ * A subscription as its thread sees it: events arrive in its delivery ring (delivery.ts) and are
+ * taken from there only when its consumer asks, so the subscription never holds more than
+ * `bufferSize` events its consumer has not taken. Two ways to consume, one at a time:
  * - `for await`: one promise per event (the language's), resolved at once while events wait;
  * - `nextBatch()`: every waiting event in one array, one promise per batch (the core Subscriber
  *   uses it).
  * After close() (or the bus's stop) the iterator yields what is already buffered, then ends.
  */
-export class WorkerSubscription<D = unknown> implements Subscription<D>, DeliveryTarget {
+export class WorkerSubscription<D = unknown> implements Subscription<D> {
   readonly id: string;
   readonly system: string;
   readonly kind: string;
-  touched = false;
-  readonly #thread: ThreadReader;
-  readonly #slot: number;
-  /** The slot's shared words, kept: drop-oldest's skip requests are looked at before every take. */
-  readonly #slotWords: Int32Array;
-  readonly #slotBase: number;
+  readonly #ring: SharedArrayBuffer;
+  readonly #reader: DeliveryReader;
   readonly #owner: SubscriptionOwner;
   /** Events taken from the ring and not yet handed to the consumer. */
   #queue: BusEvent<D>[] = [];
@@ -56,56 +43,39 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
   #iterated = false;
   #closing = false;
   #closePromise: Promise<void> | null = null;
-  /** The dispatcher ended the subscription (its END entry was read): nothing more arrives. */
-  #ended = false;
-  /** Ended locally: the bus failed or this thread left; the ring will not be read again for it. */
+  /** The dispatcher removed the subscription (its ring says when the last entry was read). */
+  #removed = false;
+  /** Ended locally: the bus failed or this thread left; the ring will not be read again. */
   #abandoned = false;
-  /** The counters as the subscription ended (its slot is reused after). */
-  #final: SlotCounters | null = null;
   #failure: unknown = undefined;
-  #onEnd: Array<() => void> | null = null;
+  #onEnd: Array<() => void> = [];
 
-  constructor(options: WorkerSubscriptionOptions) {
-    this.id = options.id;
-    this.system = options.system;
-    this.kind = options.kind;
-    this.#owner = options.owner;
-    this.#thread = options.thread;
-    this.#slot = options.thread.register(this);
-    const { words, base } = options.thread.slotWords(this.#slot);
-    this.#slotWords = words;
-    this.#slotBase = base;
-    this.#reportEvery = Math.max(1, options.bufferSize >> 2);
-  }
-
-  /** Made with the first event: an idle subscription does not pay for it. */
-  #sampler: DataSampler | null = null;
-
-  get sampler(): DataSampler {
-    this.#sampler ??= new DataSampler(this.#owner.codecs);
-    return this.#sampler;
-  }
-
-  /** This subscription's slot on its thread (delivery/thread_reader.ts). */
-  get slot(): number {
-    return this.#slot;
-  }
-
-  /** The dispatcher refused the subscribe: the slot was never used there and is given back. */
-  discard(): void {
-    this.#abandoned = true;
-    this.#thread.release(this.#slot);
+  constructor(
+    id: string,
+    system: string,
+    kind: string,
+    ring: SharedArrayBuffer,
+    port: MessagePort,
+    owner: SubscriptionOwner,
+  ) {
+    this.id = id;
+    this.system = system;
+    this.kind = kind;
+    this.#ring = ring;
+    this.#owner = owner;
+    this.#reader = new DeliveryReader(ring, port, owner.names, owner.codecs, () => owner.wakeDispatcher());
+    this.#reportEvery = Math.max(1, deliveryBufferSize(ring) >> 2);
   }
 
   get closed(): boolean {
-    return this.#closing || this.#ended || this.#abandoned;
+    return this.#closing || this.#removed || this.#abandoned;
   }
 
   close(): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
     this.beginClose();
     this.#closePromise =
-      this.#ended || this.#abandoned ? Promise.resolve() : this.#owner.unsubscribe(this.id).then(() => {});
+      this.#removed || this.#abandoned ? Promise.resolve() : this.#owner.unsubscribe(this.id).then(() => {});
     return this.#closePromise;
   }
 
@@ -115,45 +85,28 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
    * on it while the unsubscribe travels.
    */
   beginClose(): void {
-    if (this.#closing || this.#ended || this.#abandoned) return;
+    if (this.#closing) return;
     this.#closing = true;
-    this.#thread.close(this.#slot);
+    this.#reader.close();
     void this.#drainWhileClosing();
   }
 
   /** Runs `callback` once the subscription has ended (e.g. to remove an abort listener). */
   onEnd(callback: () => void): void {
-    if (this.#ended || this.#abandoned) callback();
-    else if (this.#onEnd === null) this.#onEnd = [callback];
+    if (this.#removed || this.#abandoned) callback();
     else this.#onEnd.push(callback);
   }
 
-  // DeliveryTarget
-  push(event: BusEvent): void {
-    this.#queue.push(event as BusEvent<D>);
-  }
-
-  endOfEntries(): void {
-    if (this.#ended || this.#abandoned) return;
-    this.#final = this.#thread.counters(this.#slot);
-    // Every entry for it came before its END: skips still asked for apply to what the queue holds.
-    for (
-      let skips = this.#thread.pendingSkips(this.#slot);
-      skips > 0 && this.#head < this.#queue.length;
-      skips--
-    )
-      this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
-    this.#ended = true;
-    this.#thread.release(this.#slot);
-    this.#settle();
+  /** The dispatcher removed this subscription (its control message says so): no entry will follow. */
+  removed(): void {
+    if (this.#removed) return;
+    this.#removed = true;
+    this.#ended();
   }
 
   /** The bus failed: the consumer gets what is buffered, then `error`. */
   fail(error: unknown): void {
-    if (this.#abandoned || this.#ended) {
-      this.#abandoned = true;
-      return;
-    }
+    if (this.#abandoned) return;
     this.#failure = error;
     this.abandon();
   }
@@ -162,19 +115,18 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
   abandon(): void {
     if (this.#abandoned) return;
     this.#pull();
-    if (this.#ended) return;
-    this.#final = this.#thread.counters(this.#slot);
     this.#abandoned = true;
-    this.#settle();
+    this.#reader.interrupt();
+    this.#ended();
   }
 
   stats(): SubscriptionStats {
-    const { delivered, dropped, skips } = this.#final ?? this.#thread.counters(this.#slot);
+    const { delivered, dropped, skips, backlogged } = deliveryCounters(this.#ring);
     return {
       delivered,
       received: this.#received,
       dropped,
-      buffered: Math.max(0, delivered - skips - this.#received),
+      buffered: Math.max(0, delivered - skips - this.#received + backlogged),
     };
   }
 
@@ -214,7 +166,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
         const event = this.#take();
         if (event !== undefined) return { done: false, value: event };
         if (this.#isOver()) return this.#settleEnd(DONE);
-        await this.#thread.wait(this);
+        await this.#reader.wait();
       }
     } finally {
       this.#busy = false;
@@ -228,22 +180,15 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
         const batch = this.#takeAll();
         if (batch !== null) return batch;
         if (this.#isOver()) return this.#settleEnd(null);
-        await this.#thread.wait(this);
+        await this.#reader.wait();
       }
     } finally {
       this.#busy = false;
     }
   }
 
-  /** True if drop-oldest asked for skips not applied yet. */
-  #skipsWanted(): boolean {
-    const words = this.#slotWords;
-    const base = this.#slotBase;
-    return Atomics.load(words, base + SLOT_SKIP_REQUESTED) !== words[base + SLOT_SKIPPED] && this.#live;
-  }
-
   #take(): BusEvent<D> | undefined {
-    if (this.#skipsWanted()) this.#applySkips();
+    if (this.#reader.pendingSkips() > 0) this.#applySkips();
     if (this.#head === this.#queue.length && !this.#pull()) return undefined;
     const event = this.#queue[this.#head]!;
     this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
@@ -252,7 +197,7 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
   }
 
   #takeAll(): BusEvent<D>[] | null {
-    if (this.#skipsWanted()) this.#applySkips();
+    if (this.#reader.pendingSkips() > 0) this.#applySkips();
     if (this.#head === this.#queue.length && !this.#pull()) return null;
     const batch = this.#head === 0 ? this.#queue : this.#queue.slice(this.#head);
     this.#queue = [];
@@ -261,50 +206,44 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
     return batch;
   }
 
-  /** True while the slot is this subscription's (not ended or abandoned). */
-  get #live(): boolean {
-    return !this.#ended && !this.#abandoned;
-  }
-
   /** Drops the oldest events not taken yet, as many as drop-oldest asked for (they are counted already). */
   #applySkips(): void {
-    let left = this.#thread.pendingSkips(this.#slot);
-    while (left > 0 && this.#live) {
-      let skipped = 0;
-      while (skipped < left && this.#head < this.#queue.length) {
-        this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
-        skipped++;
-      }
-      // Reported before the next pull: a pull that reads the END applies what is still asked.
-      if (skipped > 0) this.#thread.skip(this.#slot, skipped);
-      left -= skipped;
-      if (left === 0 || !this.#pull()) break;
+    const wanted = this.#reader.pendingSkips();
+    let skipped = 0;
+    while (skipped < wanted && (this.#head < this.#queue.length || this.#pull())) {
+      this.#queue[this.#head++] = undefined as unknown as BusEvent<D>;
+      skipped++;
     }
+    this.#reader.skip(skipped);
   }
 
-  /** Appends what waits in the thread's ring to the queues; true if this queue now holds events. */
+  /** Appends what waits in the ring to the queue; true if the queue now holds events. */
   #pull(): boolean {
-    if (this.#head === this.#queue.length && this.#head > 0) {
-      this.#queue = [];
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
       this.#head = 0;
     }
-    if (this.#live) this.#thread.drain();
+    if (!this.#abandoned) this.#reader.read(this.#queue);
     return this.#head < this.#queue.length;
   }
 
   #consumed(count: number): void {
     this.#received += count;
-    if (!this.#live) return;
     this.#unreported += count;
     if (this.#unreported >= this.#reportEvery || this.#head === this.#queue.length) {
-      this.#thread.consume(this.#slot, this.#unreported);
+      this.#reader.consume(this.#unreported);
       this.#unreported = 0;
     }
   }
 
   /** True once nothing more can arrive and the queue is empty. */
   #isOver(): boolean {
-    return this.#head === this.#queue.length && !this.#live;
+    if (this.#head < this.#queue.length) return false;
+    if (this.#abandoned) return true;
+    if (!this.#reader.ended) return false;
+    if (this.#removed) this.#reader.dispose();
+    else this.removed();
+    return true;
   }
 
   /** What a read of an ended, empty subscription returns: its failure once, then `done`. */
@@ -315,19 +254,21 @@ export class WorkerSubscription<D = unknown> implements Subscription<D>, Deliver
     throw failure;
   }
 
-  #settle(): void {
+  #ended(): void {
     this.#owner.forget(this.id);
     const callbacks = this.#onEnd;
-    this.#onEnd = null;
-    if (callbacks !== null) for (const callback of callbacks) callback();
+    this.#onEnd = [];
+    for (const callback of callbacks) callback();
+    // The port carries the bytes of large events: it stays open until every entry was read.
+    if (this.#abandoned || this.#reader.ended) this.#reader.dispose();
   }
 
-  /** While closing, keeps this thread's ring drained until the subscription's END arrives. */
+  /** While closing, keeps the ring empty so the dispatcher never blocks on it. */
   async #drainWhileClosing(): Promise<void> {
-    while (this.#live) {
+    while (!this.#abandoned && !this.#reader.ended) {
       this.#pull();
-      if (!this.#live) break;
-      await this.#thread.wait(this);
+      await this.#reader.wait();
     }
+    this.#pull();
   }
 }

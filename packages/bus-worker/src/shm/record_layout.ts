@@ -40,9 +40,7 @@
  * Control records (subscribe, unsubscribe, flush, detach), written by any thread, read by the
  * dispatcher: word 2 client, word 3 token (the reply's), then per type: subscribe has its
  * number, buffer size, overflow code and the byte lengths of system, kind and path (-1: no path
- * filter) in words 4-9, then those strings; the others carry one argument in word 4. A batch
- * record (subscribeBatch, unsubscribeBatch) has its item count in word 4, then its items from
- * byte 20 (BATCH_*, ITEM_* below).
+ * filter) in words 4-9, then those strings; the others carry one argument in word 4.
  */
 
 /** Frame words: the publish flag and the record type. */
@@ -57,17 +55,7 @@ export const RECORD_ALIGNMENT = 8;
 export const PADDING_TYPE = 0x7fff_ffff;
 
 /** Stop needs no record: it sets CLOSED_BIT on the ring's tail, which every thread sees at once. */
-export const RecordType = {
-  send: 1,
-  subscribe: 2,
-  unsubscribe: 3,
-  flush: 4,
-  detach: 5,
-  /** Many subscribes of one thread in one record, answered by one reply (see SubscribeItem in codec.ts). */
-  subscribeBatch: 6,
-  /** Many unsubscribes in one record (subscription numbers), answered by one reply. */
-  unsubscribeBatch: 7,
-} as const;
+export const RecordType = { send: 1, subscribe: 2, unsubscribe: 3, flush: 4, detach: 5 } as const;
 
 /** Int32 header words of a send record, after the frame. */
 export const SEND_CLIENT = 2;
@@ -98,21 +86,6 @@ export const SUBSCRIBE_KIND = 8;
 export const SUBSCRIBE_PATH = 9;
 export const SUBSCRIBE_HEADER_BYTES = 40;
 export const CONTROL_HEADER_BYTES = 20;
-/** Batch records (subscribeBatch, unsubscribeBatch): client, token, item count, then the items. */
-export const BATCH_COUNT = 4;
-export const BATCH_ITEMS_BYTE = 20;
-/**
- * Int32 words of one subscribeBatch item, then its system, kind and path bytes (ITEM_PATH -1:
- * no path filter), padded to 4; an unsubscribeBatch item is one word, the subscription number.
- */
-export const ITEM_NUMBER = 0;
-export const ITEM_BUFFER = 1;
-export const ITEM_OVERFLOW = 2;
-export const ITEM_SLOT = 3;
-export const ITEM_SYSTEM = 4;
-export const ITEM_KIND = 5;
-export const ITEM_PATH = 6;
-export const ITEM_HEADER_BYTES = 28;
 
 /** The overflow policy of a subscribe record, by its index here (SUBSCRIBE_OVERFLOW). */
 export const OVERFLOW_CODES = ["block", "drop-oldest", "drop-newest"] as const;
