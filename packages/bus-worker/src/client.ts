@@ -30,7 +30,7 @@ import {
   WorkerFailedError,
 } from "@threadbus/core";
 import { AbortSlots } from "./abort_slots.js";
-import { BodyNames, RecordEncoder, RecordType } from "./codec.js";
+import { BodyNames, RecordEncoder } from "./codec.js";
 import { CatalogueCodecs, type CompiledCodec } from "./compiled_codec.js";
 import {
   CLIENT_FREE,
@@ -58,12 +58,12 @@ import {
   type SharedViews,
   sharedViews,
 } from "./constants.js";
-import { COMPILED_TAG } from "./data_codec.js";
 import { createDeliveryRing } from "./delivery.js";
 import { NameTable } from "./names.js";
 import type { OnFull } from "./options.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
 import { CLAIM_CLOSED, CLAIM_FULL, FRAME_BYTES, Ring } from "./ring.js";
+import { COMPILED_TAG, RecordType } from "./shm/record_layout.js";
 import { type SubscriptionOwner, WorkerSubscription } from "./worker_subscription.js";
 
 /** Everything a thread needs to use a running WorkerBus; see WorkerBus.handle(). */

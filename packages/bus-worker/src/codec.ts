@@ -34,38 +34,11 @@ import {
 
 /**
  * Records in the ring: the encoder of send and control records and the readers of their bodies.
- * Their layout (frame, header words, body) is in shm/record_layout.ts, re-exported here.
+ * Their layout (frame, header words, body) is in shm/record_layout.ts.
  *
  * The dispatcher routes on a send body's name ids (or inline names) and copies the body
  * untouched into each matching subscriber's delivery ring; subscribers decode it there.
  */
-export {
-  BODY_DATA_BYTES,
-  BODY_HEADER_BYTES,
-  BODY_KIND_BYTES,
-  BODY_KIND_ID,
-  BODY_PATH_BYTES,
-  BODY_SYSTEM_BYTES,
-  BODY_SYSTEM_ID,
-  BODY_TAG,
-  CONTROL_CLIENT,
-  CONTROL_HEADER_BYTES,
-  CONTROL_TOKEN,
-  FRAME_BYTES,
-  OVERFLOW_CODES,
-  RecordType,
-  SEND_ABORT_SLOT,
-  SEND_BODY_WORD,
-  SEND_CLIENT,
-  SEND_HEADER_BYTES,
-  SUBSCRIBE_BUFFER,
-  SUBSCRIBE_HEADER_BYTES,
-  SUBSCRIBE_KIND,
-  SUBSCRIBE_NUMBER,
-  SUBSCRIBE_OVERFLOW,
-  SUBSCRIBE_PATH,
-  SUBSCRIBE_SYSTEM,
-} from "./shm/record_layout.js";
 
 /**
  * Writes a string of known UTF-8 length into the ring. Measured into a SharedArrayBuffer (Node

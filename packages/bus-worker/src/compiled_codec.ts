@@ -1,11 +1,5 @@
 import { type EventCatalogue, literalIndex, type Shape } from "@threadbus/core";
-import {
-  COMPILED_TAG,
-  type CompiledDecoder,
-  decodeData,
-  encodeGenericData,
-  genericTag,
-} from "./data_codec.js";
+import { type CompiledDecoder, decodeData, encodeGenericData, genericTag } from "./data_codec.js";
 import {
   isAscii,
   latin1Slice,
@@ -24,6 +18,7 @@ import {
   type Read,
   type Write,
 } from "./object_codec.js";
+import { COMPILED_TAG } from "./shm/record_layout.js";
 
 /**
  * Codecs compiled from a catalogue's shapes (core's shape.ts): for each catalogued (system, kind)

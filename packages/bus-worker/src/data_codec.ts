@@ -4,8 +4,6 @@ import { Packr } from "msgpackr";
 import { utf8Slice } from "./fast_buffer.js";
 import { COMPILED_TAG, DataTag } from "./shm/record_layout.js";
 
-export { COMPILED_TAG, DataTag };
-
 /**
  * How an event's `data` travels between threads: as bytes the dispatcher never looks at.
  *

@@ -1,9 +1,10 @@
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import type { BusEvent, OverflowPolicy } from "@threadbus/core";
-import { BODY_DATA_BYTES, BODY_PATH_BYTES, BODY_TAG, type BodyNames, pathStart } from "./codec.js";
-import { type CompiledDecoder, DataTag, decodeData } from "./data_codec.js";
+import { type BodyNames, pathStart } from "./codec.js";
+import { type CompiledDecoder, decodeData } from "./data_codec.js";
 import { type DataReads, DeliveredEvent } from "./delivered_event.js";
 import { utf8Slice } from "./fast_buffer.js";
+import { BODY_DATA_BYTES, BODY_PATH_BYTES, BODY_TAG, DataTag } from "./shm/record_layout.js";
 
 /**
  * The delivery path, both ends: how matched events get from the dispatcher to one subscription.

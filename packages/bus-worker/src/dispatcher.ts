@@ -2,21 +2,7 @@ import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { type IndexEntry, type PathFilter, SubscriptionIndex } from "@threadbus/core";
 import { isAborted, releaseAbortSlot } from "./abort_slots.js";
 import { ClientRegistry } from "./clients.js";
-import {
-  BODY_KIND_ID,
-  BODY_SYSTEM_ID,
-  BodyNames,
-  CONTROL_CLIENT,
-  CONTROL_TOKEN,
-  OVERFLOW_CODES,
-  RecordReader,
-  RecordType,
-  SEND_ABORT_SLOT,
-  SEND_BODY_WORD,
-  SUBSCRIBE_BUFFER,
-  SUBSCRIBE_NUMBER,
-  SUBSCRIBE_OVERFLOW,
-} from "./codec.js";
+import { BodyNames, RecordReader } from "./codec.js";
 import {
   DispatcherSleep,
   DispatcherState,
@@ -44,6 +30,19 @@ import { IdlePolicy } from "./idle.js";
 import { NAME_SLOTS, NameTable } from "./names.js";
 import type { ClientMessage, DispatcherMessage, SerializedError } from "./protocol.js";
 import { type PendingClaim, Ring } from "./ring.js";
+import {
+  BODY_KIND_ID,
+  BODY_SYSTEM_ID,
+  CONTROL_CLIENT,
+  CONTROL_TOKEN,
+  OVERFLOW_CODES,
+  RecordType,
+  SEND_ABORT_SLOT,
+  SEND_BODY_WORD,
+  SUBSCRIBE_BUFFER,
+  SUBSCRIBE_NUMBER,
+  SUBSCRIBE_OVERFLOW,
+} from "./shm/record_layout.js";
 
 type Entry = IndexEntry<DeliveryWriter>;
 

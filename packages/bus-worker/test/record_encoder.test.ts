@@ -2,13 +2,19 @@ import { compileShape } from "@threadbus/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { BODY_DATA_BYTES, BODY_PATH_BYTES, BODY_TAG, pathStart, RecordEncoder } from "../dist/codec.js";
+import { pathStart, RecordEncoder } from "../dist/codec.js";
 import { CompiledCodec } from "../dist/compiled_codec.js";
 import { sharedLayout, writeLayout } from "../dist/constants.js";
 import { decodeData } from "../dist/data_codec.js";
 import { NAME_TABLE_BYTES, NameTable } from "../dist/names.js";
 import { Ring } from "../dist/ring.js";
-import { COMPILED_TAG, SEND_BODY_WORD } from "../dist/shm/record_layout.js";
+import {
+  BODY_DATA_BYTES,
+  BODY_PATH_BYTES,
+  BODY_TAG,
+  COMPILED_TAG,
+  SEND_BODY_WORD,
+} from "../dist/shm/record_layout.js";
 
 /** A ring and an encoder over one fresh shared buffer, as one thread of a bus has them. */
 function makeBus(capacity = 1 << 16) {
