@@ -255,8 +255,7 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<BusEvent<D>> {
-    if (this.#iterated) throw new TypeError(`subscription ${this.id} is already being iterated`);
-    this.#iterated = true;
+    this.#takeConsumer();
     return new SubscriptionIterator(this);
   }
 
@@ -265,8 +264,7 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
    * one consumer per subscription, instead of the iterator or nextBatch().
    */
   [consumeDirectly](consumer: DirectConsumer<D>): void {
-    if (this.#iterated) throw new TypeError(`subscription ${this.id} is already being iterated`);
-    this.#iterated = true;
+    this.#takeConsumer();
     this.#direct = consumer;
     // Events delivered before the consumer came (or the end) are handed over after this call
     // returns, as a delivery would be: never inside the caller's own code.
@@ -324,6 +322,12 @@ export class BufferedSubscription<D = unknown> implements Subscription<D> {
     return new Promise<IteratorResult<BusEvent<unknown>>>(BufferedSubscription.#waitExecutor) as Promise<
       IteratorResult<BusEvent<D>>
     >;
+  }
+
+  /** One consumer per subscription: the iterator or a direct consumer. */
+  #takeConsumer(): void {
+    if (this.#iterated) throw new TypeError(`subscription ${this.id} is already being iterated`);
+    this.#iterated = true;
   }
 
   #awaitDirect(pending: PromiseLike<unknown>): void {
